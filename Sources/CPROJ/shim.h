@@ -1,0 +1,4 @@
+#ifndef GEOGRID_CPROJ_SHIM_H
+#define GEOGRID_CPROJ_SHIM_H
+#include <proj.h>
+#endif

@@ -1,0 +1,85 @@
+import CGEOS
+
+/// A GEOS context (GEOS's re-entrant API). Single-thread: one per importer or reader, never one per
+/// call in a hot loop. Not Sendable.
+public final class GEOSContext {
+    let handle: GEOSContextHandle_t
+
+    public init() {
+        handle = GEOS_init_r()
+    }
+
+    deinit { GEOS_finish_r(handle) }
+
+    /// GEOS's reason a polygonal geometry is invalid (self-intersection, ring self-intersection,
+    /// holes outside the shell, …), or nil when it is valid. Non-polygonal geometries are valid
+    /// when structurally sound, which `Geometry.structuralProblem` already checks.
+    public func invalidityReason(_ g: Geometry) -> String? {
+        switch g {
+        case .polygon, .multiPolygon: break
+        default: return nil
+        }
+        guard let geom = makeGeometry(g) else { return "GEOS could not build the geometry" }
+        defer { GEOSGeom_destroy_r(handle, geom) }
+        // GEOSisValid_r: 1 valid, 0 invalid, 2 exception.
+        switch GEOSisValid_r(handle, geom) {
+        case 1: return nil
+        case 0:
+            // Returns a string the caller frees with GEOSFree_r, e.g. "Self-intersection[24.9 60.1]".
+            guard let reason = GEOSisValidReason_r(handle, geom) else { return "invalid geometry" }
+            defer { GEOSFree_r(handle, reason) }
+            return String(cString: reason)
+        default: return "GEOS could not check the geometry"
+        }
+    }
+
+    /// Builds a GEOS geometry the caller owns (destroy with GEOSGeom_destroy_r), or nil on failure.
+    func makeGeometry(_ g: Geometry) -> OpaquePointer? {
+        switch g {
+        case .polygon(let rings): return polygon(rings)
+        case .multiPolygon(let polys):
+            var parts: [OpaquePointer?] = []
+            for rings in polys {
+                guard let p = polygon(rings) else {
+                    parts.forEach { GEOSGeom_destroy_r(handle, $0) }
+                    return nil
+                }
+                parts.append(p)
+            }
+            // Takes ownership of the parts on success.
+            return parts.withUnsafeMutableBufferPointer {
+                GEOSGeom_createCollection_r(handle, Int32(GEOS_MULTIPOLYGON.rawValue), $0.baseAddress, UInt32($0.count))
+            }
+        case .point(let p):
+            return GEOSGeom_createPointFromXY_r(handle, p.lon, p.lat)
+        case .lineString(let ps):
+            return sequence(ps).flatMap { GEOSGeom_createLineString_r(handle, $0) }
+        default:
+            return nil
+        }
+    }
+
+    private func sequence(_ ps: [Position]) -> OpaquePointer? {
+        // Position is two doubles, laid out as GEOS's XY buffer expects.
+        ps.withUnsafeBytes { raw in
+            GEOSCoordSeq_copyFromBuffer_r(handle, raw.bindMemory(to: Double.self).baseAddress, UInt32(ps.count), 0, 0)
+        }
+    }
+
+    private func polygon(_ rings: PolygonRings) -> OpaquePointer? {
+        var made: [OpaquePointer?] = []
+        for r in rings {
+            guard let seq = sequence(r), let ring = GEOSGeom_createLinearRing_r(handle, seq) else {
+                made.forEach { GEOSGeom_destroy_r(handle, $0) }
+                return nil
+            }
+            made.append(ring)
+        }
+        guard let shell = made.first ?? nil else { return nil }
+        var holes = Array(made.dropFirst())
+        // Takes ownership of shell and holes.
+        return holes.withUnsafeMutableBufferPointer {
+            GEOSGeom_createPolygon_r(handle, shell, $0.baseAddress, UInt32($0.count))
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import Synchronization
+
+public struct StoreError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A GeoGrid store: one SpatiaLite file in WAL mode. Sendable; it hands out its connections only
+/// inside closures: one writer at a time, and a pool of readers that see a consistent snapshot
+/// while the writer works (the model of GRDB's DatabasePool).
+public final class GeoStore: Sendable {
+    public let path: String
+    private let writer: Mutex<Pooled>
+    private let idleReaders = Mutex<[Pooled]>([])
+    private static let maxIdleReaders = 8
+
+    /// A connection with exclusive use guaranteed by the store: the writer behind its mutex, a reader
+    /// taken out of the pool by one caller and returned after. Never escapes the store.
+    private struct Pooled: @unchecked Sendable { let connection: Connection }
+
+    public static var schemaVersion: Int { Schema.latestVersion }
+
+    /// Opens the store at `path`. With `create`, a missing or empty file becomes a new store, and an
+    /// older schema is migrated forward; without it the file must already be a GeoGrid store.
+    public init(path: String, create: Bool = false) throws {
+        self.path = path
+        if !create && !FileManager.default.fileExists(atPath: path) {
+            throw StoreError("no store at \(path) (create one with `geo-cli init --db \(path)`)")
+        }
+        let connection = try Connection(path: path)
+        try connection.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON")
+        try Migrations.bring(connection, upToDateCreating: create, path: path)
+        writer = Mutex(Pooled(connection: connection))
+    }
+
+    /// Runs `body` in one write transaction (BEGIN IMMEDIATE … COMMIT); any error rolls it all back.
+    public func write<T: Sendable>(_ body: (Connection) throws -> T) throws -> T {
+        try writer.withLock { pooled in
+            let db = pooled.connection
+            try db.execute("BEGIN IMMEDIATE")
+            do {
+                let result = try body(db)
+                try db.execute("COMMIT")
+                return result
+            } catch {
+                if db.isInTransaction { try? db.execute("ROLLBACK") }
+                throw error
+            }
+        }
+    }
+
+    /// Runs `body` on a reader inside one read transaction: a snapshot unaffected by concurrent writes.
+    public func read<T: Sendable>(_ body: (Connection) throws -> T) throws -> T {
+        let pooled = try idleReaders.withLock { $0.popLast() } ?? Pooled(connection: openReader())
+        defer {
+            idleReaders.withLock { pool in
+                if pool.count < Self.maxIdleReaders { pool.append(pooled) }
+            }
+        }
+        let db = pooled.connection
+        try db.execute("BEGIN DEFERRED")
+        defer { try? db.execute("COMMIT") }
+        return try body(db)
+    }
+
+    private func openReader() throws -> Connection {
+        let c = try Connection(path: path, readOnly: true)
+        return c
+    }
+}
+
+/// Creating and migrating the schema.
+enum Migrations {
+    static func bring(_ db: Connection, upToDateCreating create: Bool, path: String) throws {
+        let hasMeta = try db.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'geogrid_meta'") != .integer(0)
+        var version = 0
+        if hasMeta {
+            guard case .text(let v) = try db.scalar("SELECT value FROM geogrid_meta WHERE key = 'schema_version'"), let n = Int(v) else {
+                throw StoreError("\(path): geogrid_meta has no schema_version")
+            }
+            version = n
+        } else {
+            let tables = try db.scalar("SELECT count(*) FROM sqlite_master")
+            guard tables == .integer(0) else {
+                throw StoreError("\(path) is an SQLite file but not a GeoGrid store (it has no geogrid_meta table)")
+            }
+            guard create else { throw StoreError("\(path) is not a GeoGrid store (create one with `geo-cli init --db \(path)`)") }
+        }
+        if version > Schema.latestVersion {
+            throw StoreError("\(path) has schema version \(version), newer than this GeoGrid (\(Schema.latestVersion)): upgrade GeoGrid")
+        }
+        if version == Schema.latestVersion { return }
+        guard create else {
+            throw StoreError("\(path) has schema version \(version); migrate it with `geo-cli init --db \(path)` (to \(Schema.latestVersion))")
+        }
+        if version == 0 {
+            // InitSpatialMetadata(1) runs its own transaction, so it cannot run inside ours.
+            // It creates spatial_ref_sys with every EPSG definition, which QGIS and GDAL read.
+            guard try db.scalar("SELECT InitSpatialMetadata(1)") == .integer(1) else {
+                throw StoreError("\(path): SpatiaLite could not initialise its metadata")
+            }
+        }
+        for next in (version + 1)...Schema.latestVersion {
+            try db.execute("BEGIN IMMEDIATE")
+            do {
+                for sql in Schema.migrations[next - 1] {
+                    let s = try db.prepare(sql)
+                    if try s.step(), sql.hasPrefix("SELECT"), s.value(0) != .integer(1) {
+                        // AddGeometryColumn and CreateSpatialIndex report failure as 0, not as an error.
+                        throw StoreError("migration \(next) failed at: \(sql)")
+                    }
+                }
+                try db.execute("CREATE TABLE IF NOT EXISTS geogrid_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+                try db.execute("INSERT OR REPLACE INTO geogrid_meta (key, value) VALUES ('schema_version', '\(next)')")
+                try db.execute("COMMIT")
+            } catch {
+                try? db.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+}
