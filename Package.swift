@@ -26,8 +26,9 @@ let package = Package(
             name: "geo-cli",
             dependencies: ["GeoGrid", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
-        .testTarget(name: "GeoGridTests", dependencies: ["GeoGrid"], swiftSettings: strict),
-        .testTarget(name: "CLITests", dependencies: ["GeoGrid"], swiftSettings: strict),
+        .target(name: "TestSupport", dependencies: ["GeoGrid"], path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "GeoGridTests", dependencies: ["GeoGrid", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "CLITests", dependencies: ["GeoGrid", "TestSupport", "geo-cli"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -16,6 +16,8 @@ struct Import: ParsableCommand {
     @Option(help: "geojson, geojsonseq or csv (default: from the file name).") var format: SourceFormat?
     @Option(name: .customLong("map"), help: "Take a field from a differently named property: field=property (repeatable).")
     var mappings: [String] = []
+    @Option(name: .customLong("set"), help: "Give a field one value where the source has none: field=value (repeatable), e.g. type=hydrant.")
+    var constants: [String] = []
     @Option(help: "The input's CRS when not WGS84 lon/lat, e.g. EPSG:4490 or EPSG:3857.") var crs: String?
     @Flag(help: "Import the valid features and leave out the others.") var skipInvalid = false
     @Option(help: "With --skip-invalid: write the left-out features and their reasons here (newline-delimited JSON).")
@@ -31,7 +33,7 @@ struct Import: ParsableCommand {
     func run() throws {
         let store = try GeoStore(path: self.store.db)
         var options = ImportOptions(layer: layer, format: format ?? SourceFormat(guessingFrom: file))
-        do { options.mapping = try PropertyMapping(parsing: mappings, layer: layer) } catch { throw CLIError("\(error)") }
+        do { options.mapping = try PropertyMapping(parsing: mappings, constants: constants, layer: layer) } catch { throw CLIError("\(error)") }
         options.crs = crs
         options.skipInvalid = skipInvalid
         options.csv.lonColumn = lonColumn

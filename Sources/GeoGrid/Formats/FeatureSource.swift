@@ -148,6 +148,11 @@ public struct FeatureReader {
         }
         let object = JSONValue.object(members)
         let type = object["type"]?.stringValue
+        if sawFeatures || type == "FeatureCollection" {
+            do {
+                try GeoJSON.checkMembers(members, forbidden: ["properties", "geometry", "coordinates", "geometries"], of: "the FeatureCollection")
+            } catch { throw SourceError(error.reason) }
+        }
         p.skipWhitespace()
         if !p.atEnd {
             // More text after the first object: newline-delimited features without the file name saying so.

@@ -2,14 +2,15 @@
 /// ("a position needs at least two numbers"); range and ring rules are `Geometry.structuralProblem`.
 public enum GeoJSON {
     public static func feature(from value: JSONValue) throws(FeatureProblem) -> Feature {
-        guard case .object = value else { throw FeatureProblem("expected a Feature object, found \(value.typeDescription)") }
-        guard let type = value["type"]?.stringValue else { throw FeatureProblem("a Feature needs a \"type\" member") }
+        guard case .object(let members) = value else { throw FeatureProblem("expected a Feature object, found \(value.typeDescription)") }
+        let type = try typeName(members, "a Feature")
         guard type == "Feature" else {
             if GeometryKind(rawValue: type) != nil || type == "GeometryCollection" {
                 throw FeatureProblem("expected a Feature, found a bare \(type) geometry")
             }
             throw FeatureProblem("expected a Feature, found type \"\(type)\"")
         }
+        try checkMembers(members, forbidden: ["features", "coordinates", "geometries"], of: "a Feature")
         var id: FeatureID?
         switch value["id"] {
         case nil, .null?: id = nil
@@ -19,21 +20,25 @@ public enum GeoJSON {
         case .string(let s)?: id = .string(s)
         case let other?: throw FeatureProblem("feature id must be a string or a number, not \(other.typeDescription)")
         }
+        var properties: [(String, JSONValue)] = []
+        switch value["properties"] {
+        case nil: throw FeatureProblem("a Feature needs a \"properties\" member (null when it has none), RFC 7946 §3.2")
+        case .null?: break
+        case .object(let members)?:
+            try checkMembers(members, forbidden: [], of: "the properties")
+            properties = members
+        case let other?: throw FeatureProblem("\"properties\" must be an object or null, not \(other.typeDescription)")
+        }
         guard let geometryValue = value["geometry"] else { throw FeatureProblem("a Feature needs a \"geometry\" member") }
         if case .null = geometryValue { throw FeatureProblem("the feature has no geometry (null)") }
         let geometry = try Self.geometry(from: geometryValue)
-        var properties: [(String, JSONValue)] = []
-        switch value["properties"] {
-        case nil, .null?: break
-        case .object(let members)?: properties = members
-        case let other?: throw FeatureProblem("\"properties\" must be an object or null, not \(other.typeDescription)")
-        }
         return Feature(id: id, geometry: geometry, properties: properties)
     }
 
     public static func geometry(from value: JSONValue) throws(FeatureProblem) -> Geometry {
-        guard case .object = value else { throw FeatureProblem("geometry must be an object, not \(value.typeDescription)") }
-        guard let type = value["type"]?.stringValue else { throw FeatureProblem("geometry needs a \"type\" member") }
+        guard case .object(let members) = value else { throw FeatureProblem("geometry must be an object, not \(value.typeDescription)") }
+        let type = try typeName(members, "a geometry")
+        try checkMembers(members, forbidden: ["properties", "geometry", "features"], of: "a geometry")
         if type == "GeometryCollection" { throw FeatureProblem("GeometryCollection is not supported: split it into features") }
         guard let kind = GeometryKind(rawValue: type) else { throw FeatureProblem("unknown geometry type \"\(type)\"") }
         guard let c = value["coordinates"] else { throw FeatureProblem("\(type) needs a \"coordinates\" member") }
@@ -44,6 +49,29 @@ public enum GeoJSON {
         case .multiLineString: return .multiLineString(try list(c, "lines") { v throws(FeatureProblem) in try positions(v) })
         case .polygon: return .polygon(try rings(c))
         case .multiPolygon: return .multiPolygon(try list(c, "polygons") { v throws(FeatureProblem) in try rings(v) })
+        }
+    }
+
+    /// The `type` member, which every GeoJSON object has (RFC 7946 §3).
+    static func typeName(_ members: [(String, JSONValue)], _ what: String) throws(FeatureProblem) -> String {
+        guard let value = members.first(where: { $0.0 == "type" })?.1 else { throw FeatureProblem("\(what) needs a \"type\" member") }
+        guard case .string(let type) = value else { throw FeatureProblem("the \"type\" member must be a string, not \(value.typeDescription)") }
+        return type
+    }
+
+    /// Rules every GeoJSON object keeps: no member twice (its meaning would depend on the parser), no member
+    /// that belongs to another kind of object (RFC 7946 §7.1), and a well-formed `bbox` (§5).
+    static func checkMembers(_ members: [(String, JSONValue)], forbidden: Set<String>, of what: String) throws(FeatureProblem) {
+        var seen = Set<String>()
+        for (key, value) in members {
+            guard seen.insert(key).inserted else { throw FeatureProblem("\(what) has the member \"\(key)\" twice") }
+            if forbidden.contains(key) { throw FeatureProblem("\(what) must not have a \"\(key)\" member (RFC 7946 §7.1)") }
+            if key == "bbox" && what != "the properties" {
+                guard case .numbers(let n) = value else {
+                    throw FeatureProblem("bbox must be an array of numbers, not \(value.typeDescription == "an array" ? "an array holding other values" : value.typeDescription)")
+                }
+                guard n.count == 4 || n.count == 6 else { throw FeatureProblem("bbox must have 4 numbers (2D) or 6 (3D), has \(n.count)") }
+            }
         }
     }
 

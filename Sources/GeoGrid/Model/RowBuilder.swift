@@ -15,13 +15,23 @@ public struct Row: Sendable {
     public var geometry: Geometry
 }
 
-/// Maps layer fields to the names they have in a source file (`floors` ← `building:levels`).
+/// Maps layer fields to the names they have in a source file (`floors` ← `building:levels`), and sets
+/// fields the source lacks to one value for every feature (`type` = `hydrant`).
 public struct PropertyMapping: Sendable {
     public var sourceForField: [String: String]
-    public init(_ sourceForField: [String: String] = [:]) { self.sourceForField = sourceForField }
+    public var constants: [String: String]
+    public init(_ sourceForField: [String: String] = [:], constants: [String: String] = [:]) {
+        self.sourceForField = sourceForField
+        self.constants = constants
+    }
 
     /// Parses `field=source` pairs, as given to `--map`.
-    public init(parsing pairs: [String], layer: Layer) throws(FeatureProblem) {
+    public init(parsing pairs: [String], constants: [String] = [], layer: Layer) throws(FeatureProblem) {
+        sourceForField = try Self.pairs(pairs, layer: layer)
+        self.constants = try Self.pairs(constants, layer: layer)
+    }
+
+    private static func pairs(_ pairs: [String], layer: Layer) throws(FeatureProblem) -> [String: String] {
         var map: [String: String] = [:]
         for pair in pairs {
             let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
@@ -34,7 +44,7 @@ public struct PropertyMapping: Sendable {
             }
             map[parts[0]] = parts[1]
         }
-        sourceForField = map
+        return map
     }
 }
 
@@ -51,14 +61,16 @@ extension Layer {
         values.reserveCapacity(fields.count)
         for field in fields {
             let source = mapping.sourceForField[field.name] ?? field.name
-            values.append(try Self.coerce(feature[property: source] ?? .null, to: field))
+            let given = feature[property: source] ?? .null
+            let value = given == .null ? mapping.constants[field.name].map(JSONValue.string) ?? .null : given
+            values.append(try Self.coerce(value, to: field))
         }
         var id: Int64?
         switch feature.id {
         case .int(let i): id = i
         case .string(let s):
-            guard let i = Int64(s) else { throw FeatureProblem("feature id '\(s)' is not an integer") }
-            id = i
+            // Store ids are integers; another string id is not kept and the store assigns one.
+            id = Int64(s)
         case nil: id = nil
         }
         var row = Row(id: id, values: values, geometry: feature.geometry.rfc7946Wound.promotedToMulti)

@@ -28,6 +28,8 @@ public struct ImportReport: Sendable {
     public var layer: Layer
     public var imported = 0
     public var rejected: [RejectedFeature] = []
+    /// Features whose id was a string other than an integer: the store gave them an id of its own.
+    public var idsNotKept = 0
     /// Source properties that no layer field takes (after mapping), so users see what was dropped.
     public var ignoredProperties: Set<String> = []
 }
@@ -81,6 +83,7 @@ final class Importer {
                 for (key, _) in feature.properties where !consumed.contains(key) { report.ignoredProperties.insert(key) }
                 try store(feature, declaredCRS: record.declaredCRS)
                 report.imported += 1
+                if case .string(let s)? = feature.id, Int64(s) == nil { report.idsNotKept += 1 }
             } catch let problem as FeatureProblem {
                 try reject(record, problem.reason, input, &report)
             } catch let e as SQLiteError where e.isConstraint {

@@ -1,0 +1,117 @@
+import Foundation
+import GeoGrid
+
+/// Paths of the checked-in fixtures and of the demo city.
+public enum Fixtures {
+    public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures")
+    public static let repository = root.deletingLastPathComponent().deletingLastPathComponent()
+    public static let demoCity = repository.appendingPathComponent("data/boundaries")
+
+    public static func url(_ relative: String) -> URL { root.appendingPathComponent(relative) }
+
+    public static func files(in folder: String, ending suffix: String = ".geojson") -> [URL] {
+        let dir = url(folder)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        return names.filter { $0.hasSuffix(suffix) }.sorted().map { dir.appendingPathComponent($0) }
+    }
+}
+
+/// A folder that is removed when the value goes away.
+public final class TemporaryDirectory: @unchecked Sendable {
+    public let url: URL
+
+    public init() {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("geogrid-test-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    public func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+/// An empty store made once per test process and copied for each test: SpatiaLite's metadata takes
+/// a noticeable fraction of a second to create, the copy a millisecond.
+private let templateStore: Result<String, Error> = Result {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("geogrid-template-\(ProcessInfo.processInfo.processIdentifier)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let path = dir.appendingPathComponent("empty.sqlite").path
+    if !FileManager.default.fileExists(atPath: path) {
+        let building = path + ".building"
+        try? FileManager.default.removeItem(atPath: building)
+        do { _ = try GeoStore(path: building, create: true) }  // closed here: the WAL is checkpointed into the file
+        try FileManager.default.moveItem(atPath: building, toPath: path)
+    }
+    return path
+}
+
+/// A new, empty store in its own temporary folder.
+public func makeStore(_ dir: TemporaryDirectory = TemporaryDirectory(), name: String = "store.sqlite") throws -> (GeoStore, TemporaryDirectory) {
+    let path = dir.path(name)
+    try FileManager.default.copyItem(atPath: templateStore.get(), toPath: path)
+    return (try GeoStore(path: path), dir)
+}
+
+/// Imports GeoJSON text into a layer.
+@discardableResult
+public func importText(_ store: GeoStore, _ layer: Layer, _ text: String, format: SourceFormat = .geojson, configure: (inout ImportOptions) -> Void = { _ in })
+    throws -> ImportReport
+{
+    var options = ImportOptions(layer: layer, format: format)
+    configure(&options)
+    return try store.importFeatures(from: InputBytes(data: Data(text.utf8), name: "test"), options: options)
+}
+
+/// The layer exported as newline-delimited GeoJSON text: a fingerprint of its contents.
+public func exportText(_ store: GeoStore, _ layer: Layer, bbox: BBox? = nil) throws -> String {
+    var options = ExportOptions(layer: layer)
+    options.format = .geojsonseq
+    options.bbox = bbox
+    var out = Data()
+    try store.export(options) { out.append(contentsOf: $0) }
+    return String(decoding: out, as: UTF8.self)
+}
+
+/// The result of running a program to its end.
+public struct ProcessResult: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+}
+
+/// Runs `executable` with `arguments`, feeding `input` to its standard input.
+public func runProcess(_ executable: String, _ arguments: [String], input: Data? = nil, cwd: URL? = nil) throws -> ProcessResult {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = arguments
+    if let cwd { p.currentDirectoryURL = cwd }
+    let out = Pipe(), err = Pipe(), inp = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    p.standardInput = inp
+    try p.run()
+    if let input { inp.fileHandleForWriting.write(input) }
+    try inp.fileHandleForWriting.close()
+    // Read both pipes to the end before waiting, so a chatty child never blocks on a full pipe.
+    let group = DispatchGroup()
+    nonisolated(unsafe) var errData = Data()
+    group.enter()
+    DispatchQueue.global().async {
+        errData = err.fileHandleForReading.readDataToEndOfFile()
+        group.leave()
+    }
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    p.waitUntilExit()
+    return ProcessResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// The full path of a program on PATH, or nil.
+public func which(_ program: String) -> String? {
+    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+        let path = "\(dir)/\(program)"
+        if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    return nil
+}
