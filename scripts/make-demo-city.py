@@ -32,6 +32,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from pyproj import Geod
+from shapely.geometry.polygon import orient
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box, mapping, shape
 from shapely.ops import polygonize, unary_union
 
@@ -255,6 +256,12 @@ def grow_grids(blocks, households):
 
 
 def rounded(geom):
+    """GeoJSON geometry with 7-decimal coordinates and RFC 7946 winding (exterior rings counter-clockwise)."""
+    if geom.geom_type == "Polygon":
+        geom = orient(geom, 1.0)
+    elif geom.geom_type == "MultiPolygon":
+        geom = MultiPolygon([orient(p, 1.0) for p in geom.geoms])
+
     def r(coords):
         return [[round(x, 7), round(y, 7)] for x, y in coords]
     m = mapping(geom)

@@ -43,6 +43,7 @@ extension GeoStore {
     /// Imports every feature of `input` into `options.layer` in one transaction. Any invalid feature
     /// aborts the whole import and leaves the store as it was, unless `skipInvalid` is set, when the
     /// invalid ones are returned in the report instead.
+    @discardableResult
     public func importFeatures(
         from input: InputBytes, options: ImportOptions, progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
     ) throws -> ImportReport {
