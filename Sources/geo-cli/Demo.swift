@@ -11,35 +11,15 @@ struct Demo: ParsableCommand {
 
     func run() throws {
         let folder = try data ?? Self.findDataFolder()
-        let target = store.db
-        let building = target + ".building"
-        let fm = FileManager.default
-        let parent = (target as NSString).deletingLastPathComponent
-        if !parent.isEmpty { try fm.createDirectory(atPath: parent, withIntermediateDirectories: true) }
-        for suffix in ["", "-wal", "-shm"] { try? fm.removeItem(atPath: building + suffix) }
-        do {
-            try Self.load(into: building, from: folder)
-        } catch {
-            for suffix in ["", "-wal", "-shm"] { try? fm.removeItem(atPath: building + suffix) }
-            throw error
-        }
-        for suffix in ["-wal", "-shm", ""] { try? fm.removeItem(atPath: target + suffix) }
-        try fm.moveItem(atPath: building, toPath: target)
-        print("demo city ready: \(target)")
-    }
-
-    /// Loads each layer file; the store is closed (WAL checkpointed into the file) when this returns.
-    static func load(into path: String, from folder: String) throws {
-        let store = try GeoStore(path: path, create: true)
-        for layer in Layer.allCases {
-            let file = (folder as NSString).appendingPathComponent("\(layer.rawValue).geojson")
-            guard FileManager.default.fileExists(atPath: file) else { throw CLIError("the demo data has no \(file)") }
-            let bar = ProgressBar(label: "loading \(layer.rawValue)")
-            let report = try store.importFeatures(
-                from: InputBytes(path: file), options: ImportOptions(layer: layer, format: .geojson), progress: bar?.callback)
-            bar?.finish()
-            print("\(layer.rawValue): \(report.imported) features")
-        }
+        let bar = ProgressBar(label: "loading")
+        try DemoCity.build(
+            from: folder, at: store.db,
+            onLayer: { layer, report in
+                bar?.finish()
+                print("\(layer.rawValue): \(report.imported) features")
+            },
+            progress: bar.map { b in { @Sendable _, done, total in b.update(done, total) } })
+        print("demo city ready: \(store.db) (© OpenStreetMap contributors, ODbL 1.0)")
     }
 
     /// data/boundaries in the working directory, or in the checkout the executable was built in
