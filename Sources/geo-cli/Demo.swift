@@ -16,7 +16,7 @@ struct Demo: ParsableCommand {
             from: folder, at: store.db,
             onLayer: { layer, report in
                 bar?.finish()
-                print("\(layer.rawValue): \(report.imported) features")
+                print("\(layer.rawValue): \(features(report.imported))")
             },
             progress: bar.map { b in { @Sendable _, done, total in b.update(done, total) } })
         print("demo city ready: \(store.db) (© OpenStreetMap contributors, ODbL 1.0)")

@@ -55,7 +55,7 @@ struct Import: ParsableCommand {
             }
             guard FileManager.default.createFile(atPath: rejects, contents: Data(out)) else { throw CLIError("cannot write \(rejects)") }
         }
-        var line = "imported \(report.imported) features into \(layer.rawValue)"
+        var line = "imported \(features(report.imported)) into \(layer.rawValue)"
         if skipInvalid { line += ", left out \(report.rejected.count)" + (rejects.map { " (see \($0))" } ?? "") }
         printErr(line)
         if !report.ignoredProperties.isEmpty {
@@ -108,7 +108,7 @@ struct Export: ParsableCommand {
                 try handle.close()
                 _ = try? FileManager.default.removeItem(atPath: output)
                 try FileManager.default.moveItem(atPath: temporary, toPath: output)
-                printErr("exported \(n) features of \(layer.rawValue) to \(output)")
+                printErr("exported \(features(n)) of \(layer.rawValue) to \(output)")
             }
         } catch {
             if let temporary { try? FileManager.default.removeItem(atPath: temporary) }
@@ -116,6 +116,9 @@ struct Export: ParsableCommand {
         }
     }
 }
+
+/// "1 feature", "2 features".
+func features(_ n: Int) -> String { n == 1 ? "1 feature" : "\(n) features" }
 
 func printErr(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
 

@@ -111,3 +111,20 @@ import Testing
         }
     }
 }
+
+/// The committed demo data is what the committed script makes from the committed OSM extract.
+@Suite struct DemoCityDerivationTests {
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") && which("osmium") != nil, "needs osmium-tool and Debian's python3-shapely"))
+    func demoDataIsReproducibleFromOSM() throws {
+        let out = TemporaryDirectory()
+        let repo = Fixtures.repository
+        let r = try runProcess("/usr/bin/python3", [repo.appendingPathComponent("scripts/make-demo-city.py").path,
+            repo.appendingPathComponent("data/osm/Helsinki.osm.pbf").path, out.url.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        for layer in Layer.allCases {
+            let made = try Data(contentsOf: out.url.appendingPathComponent("\(layer.rawValue).geojson"))
+            let committed = try Data(contentsOf: Fixtures.demoCity.appendingPathComponent("\(layer.rawValue).geojson"))
+            #expect(made == committed, "\(layer.rawValue).geojson differs from what the script makes")
+        }
+    }
+}
