@@ -48,7 +48,7 @@ public enum SourceFormat: String, Sendable, CaseIterable {
 }
 
 /// Bytes of an input: a file mapped into memory, or standard input read whole.
-public final class InputBytes {
+public final class InputBytes: Sendable {
     public let data: Data
     public let name: String
 

@@ -62,9 +62,9 @@ public enum GeoJSON {
     /// Rules every GeoJSON object keeps: no member twice (its meaning would depend on the parser), no member
     /// that belongs to another kind of object (RFC 7946 §7.1), and a well-formed `bbox` (§5).
     static func checkMembers(_ members: [(String, JSONValue)], forbidden: Set<String>, of what: String) throws(FeatureProblem) {
-        var seen = Set<String>()
-        for (key, value) in members {
-            guard seen.insert(key).inserted else { throw FeatureProblem("\(what) has the member \"\(key)\" twice") }
+        for (i, (key, value)) in members.enumerated() {
+            // Objects here have a handful of members: a pairwise scan beats building a set.
+            for j in 0..<i where members[j].0 == key { throw FeatureProblem("\(what) has the member \"\(key)\" twice") }
             if forbidden.contains(key) { throw FeatureProblem("\(what) must not have a \"\(key)\" member (RFC 7946 §7.1)") }
             if key == "bbox" && what != "the properties" {
                 guard case .numbers(let n) = value else {

@@ -51,16 +51,16 @@ extension GeoStore {
     }
 }
 
-/// One import, inside the writer's transaction.
+/// One import, inside the writer's transaction, as a two-stage pipeline over the machine's cores: a
+/// preparing thread reads, decodes, transforms, validates (GEOS) and encodes each feature; the writer's
+/// thread only binds and steps the INSERT. Items keep source order, so messages, rejects and the first
+/// error are the same as a sequential import's.
 final class Importer {
     let db: Connection
     let options: ImportOptions
     let layer: Layer
-    let geos = GEOSContext()
-    private var transform: ProjTransform?
-    private var transformFor: String?
     private let insert: Statement
-    private var consumed: Set<String>
+    private let index: BulkSpatialIndex
 
     init(db: Connection, options: ImportOptions) throws {
         self.db = db
@@ -69,43 +69,141 @@ final class Importer {
         let columns = ["id"] + layer.fields.map(\.name) + ["geom"]
         insert = try db.prepare(
             "INSERT INTO \(layer.rawValue) (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))")
-        consumed = Set(layer.fields.map { options.mapping.sourceForField[$0.name] ?? $0.name })
+        index = try BulkSpatialIndex(db: db, table: layer.rawValue)
+        // A large page cache for the import keeps B-tree pages from being spilled to the WAL and rewritten.
+        try db.execute("PRAGMA cache_size = -262144")  // KiB: 256 MiB at most, allocated only as used
     }
+
+    deinit { try? db.execute("PRAGMA cache_size = -2000") }
 
     func run(_ input: InputBytes, progress: (@Sendable (Int, Int) -> Void)?) throws -> ImportReport {
         var report = ImportReport(layer: layer)
-        var reader = FeatureReader(format: options.format)
-        reader.csvOptions = options.csv
-        let total = input.data.count
-        var lastProgress = 0
-        try reader.read(input) { record in
+        let channel = Channel<[PreparedFeature]>(capacity: 8)
+        let options = self.options
+        let preparer = Thread {
             do {
-                let feature = try record.result.get()
-                for (key, _) in feature.properties where !consumed.contains(key) { report.ignoredProperties.insert(key) }
-                try store(feature, declaredCRS: record.declaredCRS)
-                report.imported += 1
-                if case .string(let s)? = feature.id, Int64(s) == nil { report.idsNotKept += 1 }
-            } catch let problem as FeatureProblem {
-                try reject(record, problem.reason, input, &report)
-            } catch let e as SQLiteError where e.isConstraint {
-                try reject(record, Self.explain(e), input, &report)
-            }
-            if let progress, record.offset - lastProgress > 1 << 20 {
-                lastProgress = record.offset
-                progress(record.offset, total)
+                try FeaturePreparer(options: options).run(input, into: channel)
+                channel.finish(nil)
+            } catch {
+                channel.finish(error)
             }
         }
+        preparer.stackSize = 8 << 20  // the JSON parser recurses; 8 MiB as on the main thread
+        preparer.start()
+        defer {
+            channel.cancel()  // stops the preparer if the writer gave up early
+            channel.waitUntilFinished()
+        }
+        let total = input.data.count
+        var lastProgress = 0
+        while let batch = try channel.receive() {
+            for item in batch {
+                report.ignoredProperties.formUnion(item.ignored)
+                switch item.payload {
+                case .problem(let reason):
+                    try reject(item, reason, input, &report)
+                case .row(let row, let blob):
+                    do {
+                        try store(row, blob)
+                        report.imported += 1
+                        if item.idNotKept { report.idsNotKept += 1 }
+                    } catch let e as SQLiteError where e.isConstraint {
+                        try reject(item, Self.explain(e), input, &report)
+                    }
+                }
+                if let progress, item.offset - lastProgress > 1 << 20 {
+                    lastProgress = item.offset
+                    progress(item.offset, total)
+                }
+            }
+        }
+        try index.finish()
         progress?(total, total)
         return report
     }
 
-    private func reject(_ record: FeatureRecord, _ reason: String, _ input: InputBytes, _ report: inout ImportReport) throws {
-        guard options.skipInvalid else { throw ImportError(description: "\(record.label): \(reason)") }
-        let text = String(decoding: input.data[record.source], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        report.rejected.append(RejectedFeature(index: record.index, line: record.line, reason: reason, source: text))
+    private func reject(_ item: PreparedFeature, _ reason: String, _ input: InputBytes, _ report: inout ImportReport) throws {
+        guard options.skipInvalid else { throw ImportError(description: "\(item.label): \(reason)") }
+        let text = String(decoding: input.data[item.source], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        report.rejected.append(RejectedFeature(index: item.index, line: item.line, reason: reason, source: text))
     }
 
-    private func store(_ feature: Feature, declaredCRS: String?) throws {
+    private func store(_ row: Row, _ blob: [UInt8]) throws {
+        try insert.bind(row.id.map(FieldValue.integer) ?? .null, at: 1)
+        for (i, v) in row.values.enumerated() { try insert.bind(v, at: Int32(i + 2)) }
+        try insert.bind(blob: blob, at: Int32(row.values.count + 2))
+        defer { insert.reset() }
+        try insert.step()
+        index.add(id: db.lastInsertRowID, box: row.geometry.bbox!)
+    }
+
+    /// SQLite's constraint messages in the user's terms.
+    static func explain(_ e: SQLiteError) -> String {
+        if e.message.hasPrefix("UNIQUE constraint failed: "), let column = e.message.split(separator: ".").last {
+            return column == "id" ? "a feature with this id is already in the store" : "\(column) is already in the store (it must be unique)"
+        }
+        return e.message
+    }
+}
+
+/// A feature made ready for the INSERT, or the reason it cannot be stored.
+struct PreparedFeature: Sendable {
+    enum Payload: Sendable {
+        case row(Row, blob: [UInt8])
+        case problem(String)
+    }
+    var index: Int
+    var line: Int?
+    var source: Range<Int>
+    var offset: Int
+    var payload: Payload
+    var ignored: [String] = []
+    var idNotKept = false
+
+    var label: String { line.map { "feature \(index) (line \($0))" } ?? "feature \(index)" }
+}
+
+/// The preparing stage: owns its GEOS context and PROJ transform, on its own thread.
+final class FeaturePreparer {
+    let options: ImportOptions
+    let layer: Layer
+    let geos = GEOSContext()
+    private var transform: ProjTransform?
+    private var transformFor: String?
+    private let consumed: Set<String>
+
+    init(options: ImportOptions) {
+        self.options = options
+        layer = options.layer
+        consumed = Set(layer.fields.map { options.mapping.sourceForField[$0.name] ?? $0.name })
+    }
+
+    func run(_ input: InputBytes, into channel: Channel<[PreparedFeature]>) throws {
+        var reader = FeatureReader(format: options.format)
+        reader.csvOptions = options.csv
+        var batch: [PreparedFeature] = []
+        batch.reserveCapacity(256)
+        try reader.read(input) { record in
+            var item = PreparedFeature(index: record.index, line: record.line, source: record.source, offset: record.offset, payload: .problem(""))
+            do {
+                let feature = try record.result.get()
+                item.ignored = feature.properties.compactMap { consumed.contains($0.0) ? nil : $0.0 }
+                if case .string(let s)? = feature.id, Int64(s) == nil { item.idNotKept = true }
+                let row = try prepare(feature, declaredCRS: record.declaredCRS)
+                item.payload = .row(row, blob: SpatiaLiteBlob.encode(row.geometry))
+            } catch let problem as FeatureProblem {
+                item.payload = .problem(problem.reason)
+            }
+            batch.append(item)
+            if batch.count == 256 {
+                guard channel.send(batch) else { throw CancellationError() }
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+        if !batch.isEmpty { _ = channel.send(batch) }
+    }
+
+    private func prepare(_ feature: Feature, declaredCRS: String?) throws -> Row {
         var feature = feature
         if let crs = options.crs ?? declaredCRS, !CRSName.isLonLatWGS84(crs) {
             let t = try transformer(for: crs)
@@ -117,11 +215,9 @@ final class Importer {
         }
         let row = try layer.row(for: feature, mapping: options.mapping)
         if let reason = geos.invalidityReason(row.geometry) { throw FeatureProblem("invalid geometry: \(reason)") }
-        try insert.bind(row.id.map(FieldValue.integer) ?? .null, at: 1)
-        for (i, v) in row.values.enumerated() { try insert.bind(v, at: Int32(i + 2)) }
-        try insert.bind(blob: SpatiaLiteBlob.encode(row.geometry), at: Int32(row.values.count + 2))
-        defer { insert.reset() }
-        try insert.step()
+        // The geometry_columns constraint SpatiaLite's trigger would check, by construction.
+        precondition(row.geometry.kind.rawValue.uppercased() == layer.columnGeometry, "row geometry does not match the column")
+        return row
     }
 
     private func transformer(for crs: String) throws -> ProjTransform {
@@ -134,13 +230,5 @@ final class Importer {
         } catch {
             throw ImportError(description: error.description)
         }
-    }
-
-    /// SQLite's constraint messages in the user's terms.
-    static func explain(_ e: SQLiteError) -> String {
-        if e.message.hasPrefix("UNIQUE constraint failed: "), let column = e.message.split(separator: ".").last {
-            return column == "id" ? "a feature with this id is already in the store" : "\(column) is already in the store (it must be unique)"
-        }
-        return e.message
     }
 }

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Import speed: N building polygons from newline-delimited GeoJSON, loaded and spatially indexed, by
+#   GeoGrid     geo-cli import (validation included: structure, ranges, GEOS validity, fields)
+#   SpatiaLite  its own loader, ImportGeoJSON() with a spatial index, on the same features as one FeatureCollection
+#   PostGIS     COPY of the same file into a jsonb staging table, INSERT … ST_GeomFromGeoJSON, CREATE INDEX (GiST)
+# all on this machine in the same run. Prints seconds, features/s and each peer's time over GeoGrid's.
+# Needs: scripts/setup.sh run, plus Debian's postgresql-15-postgis-3 (installed here when missing).
+#   benchmarks/import.sh [N]        (default 1000000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n="${1:-1000000}"
+scripts/setup.sh run
+if ! dpkg-query -W -f='${Status}' postgresql-15-postgis-3 2>/dev/null | grep -q "install ok installed"; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+  $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15-postgis-3 >/dev/null
+fi
+swift build -c release --product geo-cli >/dev/null
+cli="$PWD/.build/release/geo-cli"
+
+work="$(mktemp -d /tmp/geogrid-bench.XXXXXX)"
+chmod 755 "$work"
+cleanup() {
+  if [ -f "$work/pg/postmaster.pid" ]; then su postgres -c "/usr/lib/postgresql/15/bin/pg_ctl -D $work/pg -m fast stop" >/dev/null 2>&1 || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "generating $n buildings…"
+python3 benchmarks/make-buildings.py "$n" "$work/buildings.ndjson"
+(echo '{"type":"FeatureCollection","features":['; sed '$!s/$/,/' "$work/buildings.ndjson"; echo ']}') > "$work/buildings.geojson"
+chmod 644 "$work"/buildings.*
+echo "file: $(du -h "$work/buildings.ndjson" | cut -f1)"
+
+now() { date +%s.%N; }
+elapsed() { python3 -c "print(f'{$2 - $1:.2f}')"; }
+
+# GeoGrid
+"$cli" init --db "$work/geogrid.sqlite" >/dev/null
+t0=$(now)
+/usr/bin/time -f "%M" -o "$work/rss" "$cli" import --db "$work/geogrid.sqlite" --layer buildings "$work/buildings.ndjson" 2>/dev/null
+t1=$(now)
+ours=$(elapsed "$t0" "$t1")
+rss_mb=$(( $(cat "$work/rss") / 1024 ))
+
+# SpatiaLite's own loader
+sqlite3 "$work/spatialite.sqlite" "SELECT load_extension('mod_spatialite'); SELECT InitSpatialMetadata(1);" >/dev/null
+t0=$(now)
+SPATIALITE_SECURITY=relaxed sqlite3 "$work/spatialite.sqlite" \
+  "SELECT load_extension('mod_spatialite'); SELECT ImportGeoJSON('$work/buildings.geojson', 'buildings', 'geom', 1, 4326, 'LOWER');" >/dev/null
+t1=$(now)
+spatialite=$(elapsed "$t0" "$t1")
+[ "$(sqlite3 "$work/spatialite.sqlite" "SELECT count(*) FROM buildings")" = "$n" ] || { echo "SpatiaLite loaded a different count" >&2; exit 1; }
+
+# PostGIS: a private cluster listening on a Unix socket only.
+mkdir "$work/pg" && chown postgres "$work/pg"
+su postgres -c "/usr/lib/postgresql/15/bin/initdb -D $work/pg -A trust" >/dev/null
+su postgres -c "/usr/lib/postgresql/15/bin/pg_ctl -D $work/pg -l $work/pg/log -o \"-k $work/pg -c listen_addresses='' -c max_wal_size=4GB -c maintenance_work_mem=1GB\" -w start" >/dev/null
+psql() { su postgres -c "psql -h $work/pg -q -v ON_ERROR_STOP=1 -d postgres -c \"$1\"" >/dev/null; }
+psql "CREATE EXTENSION postgis; CREATE UNLOGGED TABLE staging (doc jsonb); CREATE TABLE buildings (id bigserial PRIMARY KEY, name text, floors int, households int, population int, geom geometry(MultiPolygon, 4326));"
+t0=$(now)
+psql "COPY staging (doc) FROM '$work/buildings.ndjson'"
+psql "INSERT INTO buildings (name, floors, households, population, geom) SELECT doc->'properties'->>'name', (doc->'properties'->>'floors')::int, (doc->'properties'->>'households')::int, (doc->'properties'->>'population')::int, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(doc->'geometry'), 4326)) FROM staging"
+psql "CREATE INDEX buildings_geom ON buildings USING gist (geom)"
+t1=$(now)
+postgis=$(elapsed "$t0" "$t1")
+
+python3 - "$n" "$ours" "$spatialite" "$postgis" "$rss_mb" <<'PY'
+import sys
+n, ours, sl, pg, rss = int(sys.argv[1]), *map(float, sys.argv[2:5]), sys.argv[5]
+print(f"\nimport of {n:,} building polygons (NDJSON), loaded and indexed")
+print(f"{'':12}{'seconds':>10}{'features/s':>14}{'× GeoGrid time':>17}")
+for name, t in (("GeoGrid", ours), ("SpatiaLite", sl), ("PostGIS", pg)):
+    print(f"{name:12}{t:>10.2f}{n / t:>14,.0f}{t / ours:>17.2f}")
+print(f"GeoGrid peak memory: {rss} MB; GeoGrid validates every feature (GEOS), the peers do not")
+PY
