@@ -19,18 +19,22 @@ public final class GEOSContext {
         case .polygon, .multiPolygon: break
         default: return nil
         }
-        guard let geom = makeGeometry(g) else { return "GEOS could not build the geometry" }
-        defer { GEOSGeom_destroy_r(handle, geom) }
+        guard let geom = geometry(g) else { return "GEOS could not build the geometry" }
         // GEOSisValid_r: 1 valid, 0 invalid, 2 exception.
-        switch GEOSisValid_r(handle, geom) {
+        switch GEOSisValid_r(handle, geom.handle) {
         case 1: return nil
         case 0:
             // Returns a string the caller frees with GEOSFree_r, e.g. "Self-intersection[24.9 60.1]".
-            guard let reason = GEOSisValidReason_r(handle, geom) else { return "invalid geometry" }
+            guard let reason = GEOSisValidReason_r(handle, geom.handle) else { return "invalid geometry" }
             defer { GEOSFree_r(handle, reason) }
             return String(cString: reason)
         default: return "GEOS could not check the geometry"
         }
+    }
+
+    /// `g` as a GEOS geometry, or nil when GEOS cannot build it.
+    public func geometry(_ g: Geometry) -> GEOSGeometry? {
+        makeGeometry(g).map { GEOSGeometry(handle: $0, context: self) }
     }
 
     /// Builds a GEOS geometry the caller owns (destroy with GEOSGeom_destroy_r), or nil on failure.
@@ -82,4 +86,18 @@ public final class GEOSContext {
             GEOSGeom_createPolygon_r(handle, shell, $0.baseAddress, UInt32($0.count))
         }
     }
+}
+
+/// A GEOS geometry owned by Swift, destroyed in deinit. It keeps its context alive, and like the context
+/// belongs to one thread.
+public final class GEOSGeometry {
+    let handle: OpaquePointer
+    let context: GEOSContext
+
+    init(handle: OpaquePointer, context: GEOSContext) {
+        self.handle = handle
+        self.context = context
+    }
+
+    deinit { GEOSGeom_destroy_r(context.handle, handle) }
 }

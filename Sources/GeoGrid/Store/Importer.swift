@@ -71,7 +71,7 @@ final class Importer {
             "INSERT INTO \(layer.rawValue) (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))")
         index = try BulkSpatialIndex(db: db, table: layer.rawValue)
         // A large page cache for the import keeps B-tree pages from being spilled to the WAL and rewritten.
-        try db.execute("PRAGMA cache_size = -262144")  // KiB: 256 MiB at most, allocated only as used
+        try db.execute("PRAGMA cache_size = -65536")  // KiB: 64 MiB at most, allocated only as used
     }
 
     deinit { try? db.execute("PRAGMA cache_size = -2000") }
