@@ -9,7 +9,7 @@ struct GeoCLI: ParsableCommand {
         abstract: "GeoGrid: grid-map store for emergency response.",
         discussion: "Layers: \(Layer.allCases.map(\.rawValue).joined(separator: ", ")). The store is one SpatiaLite file that QGIS and GDAL open as is.",
         version: GeoGridInfo.version,
-        subcommands: [Init.self, Import.self, Export.self, Info.self, Demo.self]
+        subcommands: [Init.self, Import.self, Export.self, Info.self, Demo.self, Locate.self, Nearest.self]
     )
 }
 

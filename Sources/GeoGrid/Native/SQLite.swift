@@ -110,6 +110,9 @@ public final class Statement {
         sqlite3_clear_bindings(handle)
     }
 
+    /// Resets for the next run, keeping the bound values.
+    public func rewind() { sqlite3_reset(handle) }
+
     /// Binds `values` to parameters 1…n.
     public func bind(_ values: [FieldValue]) throws {
         for (i, v) in values.enumerated() { try bind(v, at: Int32(i + 1)) }

@@ -13,6 +13,7 @@ public final class GeoStore: Sendable {
     public let path: String
     private let writer: Mutex<Pooled>
     private let idleReaders = Mutex<[Pooled]>([])
+    let queryIndexes = QueryIndexCache()
     private static let maxIdleReaders = 8
 
     /// A connection with exclusive use guaranteed by the store: the writer behind its mutex, a reader
@@ -42,6 +43,8 @@ public final class GeoStore: Sendable {
             do {
                 let result = try body(db)
                 try db.execute("COMMIT")
+                // What the write changed is not known here: every in-memory index is rebuilt on next use.
+                queryIndexes.invalidate()
                 return result
             } catch {
                 if db.isInTransaction { try? db.execute("ROLLBACK") }

@@ -1,0 +1,154 @@
+/// Point-in-polygon over many polygons, answered from memory with no SQL and no allocation per query.
+///
+/// A uniform grid of cells over the polygons' extent lists, per cell, the polygons whose box meets it. Each
+/// polygon's edges are also filed by row band of that grid, so a test casts its ray through the edges of
+/// one band only: a few edges instead of all of them.
+///
+/// **Boundary rule (half-open, as pixels are)**: a polygon owns the points on its south and west edges and
+/// not those on its north and east edges. It falls out of the crossing-number test counting an edge when
+/// `y0 ≤ y < y1` and the point lies strictly west of the crossing, with every edge stored lower end first so
+/// that two polygons sharing an edge compute the very same crossing. In a mosaic that shares its vertices (a
+/// seamless grid layer), every point on a shared edge or vertex therefore belongs to exactly one polygon: on
+/// a north-south edge to the one east of it, on an east-west edge to the one north of it. Points on the
+/// mosaic's own north and east rims belong to none.
+public struct PolygonIndex: Sendable {
+    struct Edge: Sendable {
+        var x0: Double, y0: Double, x1: Double, y1: Double
+    }
+
+    public let count: Int
+    let extent: BBox
+    let cols: Int, rows: Int
+    let cellWidth: Double, cellHeight: Double
+    let cellStart: [Int32]
+    let cellPolygons: [Int32]
+    let boxes: [BBox]
+    /// Per polygon: its first row, and where its row bands start in `bandStart`.
+    let firstRow: [Int32]
+    let bandOffset: [Int32]
+    /// Per (polygon, row) band: where its edges start in `edges`; one more entry closes the last band.
+    let bandStart: [Int32]
+    let edges: [Edge]
+
+    /// `polygons[i]` is every ring of polygon i (exteriors and holes of all its parts): parity decides.
+    public init(polygons: [[Ring]]) {
+        count = polygons.count
+        var boxes: [BBox] = []
+        var extent = BBox.empty
+        for rings in polygons {
+            var b = BBox.empty
+            for r in rings { for p in r { b.extend(p) } }
+            boxes.append(b)
+            if !b.isEmpty { extent.extend(b) }
+        }
+        self.boxes = boxes
+        if extent.isEmpty { extent = BBox(minX: 0, minY: 0, maxX: 0, maxY: 0) }
+        self.extent = extent
+        let target = Double(max(1, 4 * polygons.count))
+        let w = max(extent.maxX - extent.minX, 1e-9), h = max(extent.maxY - extent.minY, 1e-9)
+        let cols = min(2048, max(1, Int((target * w / h).squareRoot())))
+        let rows = min(2048, max(1, Int(target) / cols))
+        self.cols = cols
+        self.rows = rows
+        cellWidth = w / Double(cols)
+        cellHeight = h / Double(rows)
+
+        func col(_ x: Double) -> Int { min(cols - 1, max(0, Int((x - extent.minX) / (w / Double(cols))))) }
+        func row(_ y: Double) -> Int { min(rows - 1, max(0, Int((y - extent.minY) / (h / Double(rows))))) }
+
+        // Cells → polygons, by counting then filling.
+        var counts = [Int32](repeating: 0, count: cols * rows + 1)
+        for b in boxes where !b.isEmpty {
+            for r in row(b.minY)...row(b.maxY) { for c in col(b.minX)...col(b.maxX) { counts[r * cols + c + 1] += 1 } }
+        }
+        for i in 1..<counts.count { counts[i] += counts[i - 1] }
+        var fill = counts
+        var cellPolygons = [Int32](repeating: 0, count: Int(counts.last!))
+        for (i, b) in boxes.enumerated() where !b.isEmpty {
+            for r in row(b.minY)...row(b.maxY) {
+                for c in col(b.minX)...col(b.maxX) {
+                    cellPolygons[Int(fill[r * cols + c])] = Int32(i)
+                    fill[r * cols + c] += 1
+                }
+            }
+        }
+        cellStart = counts
+        self.cellPolygons = cellPolygons
+
+        // Polygons → row bands → edges, lower end first; horizontal edges never cross a ray and are left out.
+        var firstRow: [Int32] = [], bandOffset: [Int32] = [], bandStart: [Int32] = [], edges: [Edge] = []
+        for (i, rings) in polygons.enumerated() {
+            let b = boxes[i]
+            let r0 = b.isEmpty ? 0 : row(b.minY), r1 = b.isEmpty ? -1 : row(b.maxY)
+            firstRow.append(Int32(r0))
+            bandOffset.append(Int32(bandStart.count))
+            var bands = [[Edge]](repeating: [], count: max(0, r1 - r0 + 1))
+            for ring in rings where ring.count > 1 {
+                for k in 1..<ring.count {
+                    let a = ring[k - 1], z = ring[k]
+                    if a.lat == z.lat { continue }
+                    let e = a.lat < z.lat ? Edge(x0: a.lon, y0: a.lat, x1: z.lon, y1: z.lat) : Edge(x0: z.lon, y0: z.lat, x1: a.lon, y1: a.lat)
+                    for r in row(e.y0)...row(e.y1) { bands[r - r0].append(e) }
+                }
+            }
+            for band in bands {
+                bandStart.append(Int32(edges.count))
+                edges.append(contentsOf: band)
+            }
+        }
+        bandStart.append(Int32(edges.count))
+        self.firstRow = firstRow
+        self.bandOffset = bandOffset
+        self.bandStart = bandStart
+        self.edges = edges
+    }
+
+    /// The first polygon (lowest index) that owns `p` by the half-open rule, or nil.
+    @inlinable public func firstContaining(_ p: Position) -> Int? {
+        var found: Int?
+        forEachContaining(p) { i in
+            found = i
+            return false
+        }
+        return found
+    }
+
+    /// Every polygon owning `p`, in index order (more than one only where polygons overlap).
+    public func allContaining(_ p: Position) -> [Int] {
+        var out: [Int] = []
+        forEachContaining(p) { i in
+            out.append(i)
+            return true
+        }
+        return out
+    }
+
+    /// Calls `body` with each polygon owning `p` while it returns true.
+    @usableFromInline func forEachContaining(_ p: Position, _ body: (Int) -> Bool) {
+        guard p.lon >= extent.minX, p.lon <= extent.maxX, p.lat >= extent.minY, p.lat <= extent.maxY else { return }
+        let c = min(cols - 1, Int((p.lon - extent.minX) / cellWidth))
+        let r = min(rows - 1, Int((p.lat - extent.minY) / cellHeight))
+        let cell = r * cols + c
+        for slot in Int(cellStart[cell])..<Int(cellStart[cell + 1]) {
+            let i = Int(cellPolygons[slot])
+            let b = boxes[i]
+            guard p.lon >= b.minX, p.lon <= b.maxX, p.lat >= b.minY, p.lat <= b.maxY else { continue }
+            let band = Int(bandOffset[i]) + r - Int(firstRow[i])
+            var inside = false
+            for k in Int(bandStart[band])..<Int(bandStart[band + 1]) {
+                let e = edges[k]
+                if e.y0 <= p.lat && p.lat < e.y1 {
+                    let x = e.x0 + (p.lat - e.y0) * (e.x1 - e.x0) / (e.y1 - e.y0)
+                    if p.lon < x { inside.toggle() }
+                }
+            }
+            if inside && !body(i) { return }
+        }
+    }
+
+    /// Bytes held by the index's arrays.
+    public var memoryBytes: Int {
+        cellStart.count * 4 + cellPolygons.count * 4 + boxes.count * MemoryLayout<BBox>.stride + firstRow.count * 4
+            + bandOffset.count * 4 + bandStart.count * 4 + edges.count * MemoryLayout<Edge>.stride
+    }
+}

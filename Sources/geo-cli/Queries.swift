@@ -1,0 +1,211 @@
+import ArgumentParser
+import Foundation
+import GeoGrid
+
+/// A point given on the command line.
+struct PointOptions: ParsableArguments {
+    @Option(help: "Longitude (WGS84 degrees).") var lon: Double?
+    @Option(help: "Latitude (WGS84 degrees).") var lat: Double?
+
+    func position() throws -> Position {
+        guard let lon, let lat else { throw ValidationError("give --lon and --lat") }
+        guard lon.isFinite, lat.isFinite, (-180...180).contains(lon), (-90...90).contains(lat) else {
+            throw ValidationError("--lon must be within -180…180 and --lat within -90…90")
+        }
+        return Position(lon, lat)
+    }
+}
+
+struct Locate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Which grid, community, street and district own a point.",
+        discussion: """
+            A point on an edge shared by two grids belongs to the grid east of a north-south edge and north of an \
+            east-west edge (each grid owns its south and west edges). A point in a community but in no grid is answered \
+            with the community (owner community_fallback); a point outside every community with owner outside. \
+            With --input, one JSON object per input point is written, in input order.
+            """)
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var point: PointOptions
+    @Option(help: "Locate many points: CSV with a lon,lat header or newline-delimited GeoJSON points; - for standard input.")
+    var input: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        if input == nil { _ = try point.position() }
+        if input != nil && (point.lon != nil || point.lat != nil) { throw ValidationError("give either --input or --lon/--lat") }
+    }
+
+    func run() throws {
+        let store = try GeoStore(path: self.store.db)
+        let locator = try store.locator()
+        if let input {
+            var out: [UInt8] = []
+            let stdout = FileHandle.standardOutput
+            try readPoints(input) { index, p in
+                var line: [UInt8] = []
+                switch p {
+                case .success(let p): GeoJSONWriter.value(QueryJSON.locate(locator.locate(p), at: p), into: &line)
+                case .failure(let e): GeoJSONWriter.value(.object([("index", .number(Double(index))), ("error", .string(e.reason))]), into: &line)
+                }
+                out.append(contentsOf: line)
+                out.append(0x0A)
+                if out.count > 1 << 16 {
+                    stdout.write(Data(out))
+                    out.removeAll(keepingCapacity: true)
+                }
+            }
+            stdout.write(Data(out))
+            return
+        }
+        let p = try point.position()
+        let result = locator.locate(p)
+        if json {
+            var out: [UInt8] = []
+            GeoJSONWriter.value(QueryJSON.locate(result, at: p), into: &out)
+            print(String(decoding: out, as: UTF8.self))
+            return
+        }
+        switch result.owner {
+        case .outside: print("(\(p.lon), \(p.lat)) lies outside every community")
+        case .communityFallback: print("(\(p.lon), \(p.lat)) lies in no grid; the community answers for it")
+        case .grid: break
+        }
+        var rows: [[String]] = []
+        if let g = result.grid {
+            rows.append(["grid", g.code, g.name ?? ""])
+            rows.append(["worker", g.workerName ?? "-", g.workerPhone ?? "-"])
+            rows.append(["households", g.households.map(String.init) ?? "-", "population \(g.population.map(String.init) ?? "-")"])
+        }
+        for (label, a) in [("community", result.community), ("street", result.street), ("district", result.district)] {
+            if let a { rows.append([label, a.code, a.name ?? ""]) }
+        }
+        if !rows.isEmpty { printTable(["", "code", "name"], rows) }
+    }
+}
+
+struct Nearest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The nearest emergency resources to a point, with geodesic distance (WGS84 ellipsoid) and bearing.")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var point: PointOptions
+    @Option(help: "Resource types, comma-separated (default: all).") var type: String?
+    @Option(name: .short, help: "How many.") var k = 5
+    @Option(help: "Only within this many metres.") var within: Double?
+    @Option(help: "Only with these statuses, comma-separated (e.g. in_service).") var status: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        _ = try point.position()
+        guard (1...10_000).contains(k) else { throw ValidationError("-k must be 1 to 10000") }
+        if let within, !(within.isFinite && within > 0) { throw ValidationError("--within must be a positive number of metres") }
+    }
+
+    func run() throws {
+        let p = try point.position()
+        let store = try GeoStore(path: self.store.db)
+        let list = { (s: String?) in s.map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) } }
+        let hits = try store.nearest(p, k: k, types: list(type), statuses: list(status), within: within)
+        if json {
+            var out: [UInt8] = []
+            GeoJSONWriter.value(QueryJSON.nearest(hits, at: p), into: &out)
+            print(String(decoding: out, as: UTF8.self))
+            return
+        }
+        if hits.isEmpty {
+            print("no resources found")
+            return
+        }
+        printTable(
+            ["#", "type", "name", "status", "metres", "bearing", "lon, lat"],
+            hits.enumerated().map { i, h in
+                [String(i + 1), h.resource.type, h.resource.name ?? "", h.resource.status, String(format: "%.1f", h.distance),
+                    String(format: "%.0f°", h.bearing), String(format: "%.7f, %.7f", h.resource.position.lon, h.resource.position.lat)]
+            })
+    }
+}
+
+/// JSON shapes of query answers, shared by the CLI (and the server to come).
+enum QueryJSON {
+    static func area(_ a: AreaInfo?) -> JSONValue {
+        guard let a else { return .null }
+        return .object([("code", .string(a.code)), ("name", a.name.map(JSONValue.string) ?? .null)])
+    }
+
+    static func locate(_ r: LocateResult, at p: Position) -> JSONValue {
+        let grid: JSONValue = r.grid.map { g in
+            .object([
+                ("code", .string(g.code)), ("name", g.name.map(JSONValue.string) ?? .null),
+                ("worker_name", g.workerName.map(JSONValue.string) ?? .null), ("worker_phone", g.workerPhone.map(JSONValue.string) ?? .null),
+                ("households", g.households.map { .number(Double($0)) } ?? .null), ("population", g.population.map { .number(Double($0)) } ?? .null),
+            ])
+        } ?? .null
+        return .object([
+            ("lon", .number(p.lon)), ("lat", .number(p.lat)), ("owner", .string(r.owner.rawValue)), ("grid", grid),
+            ("community", area(r.community)), ("street", area(r.street)), ("district", area(r.district)),
+        ])
+    }
+
+    static func nearest(_ hits: [NearestHit], at p: Position) -> JSONValue {
+        .object([
+            ("lon", .number(p.lon)), ("lat", .number(p.lat)),
+            ("resources", .array(hits.map { h in
+                .object([
+                    ("id", .number(Double(h.resource.id))), ("type", .string(h.resource.type)), ("name", h.resource.name.map(JSONValue.string) ?? .null),
+                    ("status", .string(h.resource.status)), ("capacity", h.resource.capacity.map { .number(Double($0)) } ?? .null),
+                    ("lon", .number(h.resource.position.lon)), ("lat", .number(h.resource.position.lat)),
+                    ("distance_m", .number((h.distance * 1000).rounded() / 1000)), ("bearing_deg", .number((h.bearing * 10).rounded() / 10)),
+                ])
+            })),
+        ])
+    }
+}
+
+/// Reads points for batch queries: CSV with lon and lat columns, or newline-delimited GeoJSON Point features
+/// or geometries. Calls `body` in input order; a bad line gives its reason instead of a point.
+func readPoints(_ path: String, _ body: (Int, Result<Position, FeatureProblem>) throws -> Void) throws {
+    let input = try InputBytes(path: path)
+    let text = String(decoding: input.data, as: UTF8.self)
+    let first = text.first { !$0.isWhitespace }
+    if first == "{" || first == "\u{1E}" {
+        try FeatureReaderPoints.read(input, body)
+        return
+    }
+    var csv = CSVOptions()
+    csv.wktColumn = nil
+    var reader = FeatureReader(format: .csv)
+    reader.csvOptions = csv
+    try reader.read(input) { record in
+        try body(record.index, record.result.flatMap(pointOf))
+    }
+}
+
+private func pointOf(_ f: Feature) -> Result<Position, FeatureProblem> {
+    guard case .point(let p) = f.geometry else { return .failure(FeatureProblem("expected a Point, found \(f.geometry.kind.rawValue)")) }
+    if let problem = f.geometry.structuralProblem() { return .failure(FeatureProblem(problem)) }
+    return .success(p)
+}
+
+/// Newline-delimited GeoJSON: each line a Point Feature or a bare Point geometry.
+enum FeatureReaderPoints {
+    static func read(_ input: InputBytes, _ body: (Int, Result<Position, FeatureProblem>) throws -> Void) throws {
+        var index = 0
+        for line in input.data.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            let trimmed = line.filter { $0 != 0x1E && $0 != 0x0D }
+            if trimmed.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            let result: Result<Position, FeatureProblem>
+            do {
+                let value = try JSONParser.parse(trimmed)
+                if value["type"]?.stringValue == "Feature" {
+                    result = Result { () throws(FeatureProblem) in try GeoJSON.feature(from: value) }.flatMap(pointOf)
+                } else {
+                    result = Result { () throws(FeatureProblem) in try GeoJSON.geometry(from: value) }.flatMap { pointOf(Feature(geometry: $0)) }
+                }
+            } catch {
+                result = .failure(FeatureProblem("invalid JSON: \(error)"))
+            }
+            try body(index, result)
+            index += 1
+        }
+    }
+}
