@@ -4,9 +4,12 @@ import GeoGrid
 
 /// A point given on the command line.
 struct PointOptions: ParsableArguments {
-    @Option(help: "Longitude (WGS84 degrees).") var lon: Double?
-    @Option(help: "Latitude (WGS84 degrees).") var lat: Double?
+    @Option(help: "Longitude in degrees (in the system --crs names).") var lon: Double?
+    @Option(help: "Latitude in degrees (in the system --crs names).") var lat: Double?
+    @Option(help: "The coordinates' system: wgs84, gcj02 (Amap, Tencent) or bd09 (Baidu); answers come in the same system.")
+    var crs: MapCRS = .wgs84
 
+    /// The point as given (in `crs`).
     func position() throws -> Position {
         guard let lon, let lat else { throw ValidationError("give --lon and --lat") }
         guard lon.isFinite, lat.isFinite, (-180...180).contains(lon), (-90...90).contains(lat) else {
@@ -15,6 +18,8 @@ struct PointOptions: ParsableArguments {
         return Position(lon, lat)
     }
 }
+
+extension MapCRS: ExpressibleByArgument {}
 
 struct Locate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,7 +50,7 @@ struct Locate: ParsableCommand {
             try readPoints(input) { index, p in
                 var line: [UInt8] = []
                 switch p {
-                case .success(let p): GeoJSONWriter.value(QueryJSON.locate(locator.locate(p), at: p), into: &line)
+                case .success(let p): GeoJSONWriter.value(QueryJSON.locate(locator.locate(point.crs.toWGS84(p)), at: p), into: &line)
                 case .failure(let e): GeoJSONWriter.value(.object([("index", .number(Double(index))), ("error", .string(e.reason))]), into: &line)
                 }
                 out.append(contentsOf: line)
@@ -59,7 +64,7 @@ struct Locate: ParsableCommand {
             return
         }
         let p = try point.position()
-        let result = locator.locate(p)
+        let result = locator.locate(point.crs.toWGS84(p))
         if json {
             var out: [UInt8] = []
             GeoJSONWriter.value(QueryJSON.locate(result, at: p), into: &out)
@@ -105,7 +110,11 @@ struct Nearest: ParsableCommand {
         let p = try point.position()
         let store = try GeoStore(path: self.store.db)
         let list = { (s: String?) in s.map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) } }
-        let hits = try store.nearest(p, k: k, types: list(type), statuses: list(status), within: within)
+        let hits = try store.nearest(point.crs.toWGS84(p), k: k, types: list(type), statuses: list(status), within: within).map { h in
+            var h = h
+            h.resource.position = point.crs.fromWGS84(h.resource.position)
+            return h
+        }
         if json {
             var out: [UInt8] = []
             GeoJSONWriter.value(QueryJSON.nearest(hits, at: p), into: &out)
