@@ -9,7 +9,7 @@ struct GeoCLI: ParsableCommand {
         abstract: "GeoGrid: grid-map store for emergency response.",
         discussion: "Layers: \(Layer.allCases.map(\.rawValue).joined(separator: ", ")). The store is one SpatiaLite file that QGIS and GDAL open as is.",
         version: GeoGridInfo.version,
-        subcommands: [Init.self, Import.self, Export.self, Info.self, Demo.self, Locate.self, Nearest.self]
+        subcommands: [Init.self, Import.self, Export.self, Info.self, Demo.self, Locate.self, Nearest.self, Around.self]
     )
 }
 
@@ -44,9 +44,11 @@ struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show layers, feature counts, extents and the schema version.")
     @OptionGroup var store: StoreOptions
     @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Also build the in-memory query indexes and report the memory each holds.") var memory = false
 
     func run() throws {
-        let info = try GeoStore(path: store.db).info()
+        let store = try GeoStore(path: self.store.db)
+        let info = try store.info()
         if json {
             var layers: [(String, JSONValue)] = []
             for l in info.layers {
@@ -72,6 +74,10 @@ struct Info: ParsableCommand {
             return [l.layer.rawValue, String(l.count), l.geometryType, e]
         }
         printTable(["layer", "features", "geometry", "extent (lon/lat, EPSG:4326)"], rows)
+        if memory {
+            print("")
+            printTable(["query index", "memory"], try store.queryIndexMemory().map { [$0.0, String(format: "%.1f MiB", Double($0.1) / 1_048_576)] })
+        }
     }
 }
 

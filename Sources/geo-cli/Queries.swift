@@ -134,6 +134,52 @@ struct Nearest: ParsableCommand {
     }
 }
 
+struct Around: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The situation around a point: its grid and worker, buildings with floors, households and population, resources by type, and the roads.",
+        discussion: "--json prints a GeoJSON FeatureCollection of everything found, with a summary member.")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var point: PointOptions
+    @Option(help: "Radius in metres.") var radius: Double
+    @Flag(help: "Print GeoJSON.") var json = false
+
+    func validate() throws {
+        _ = try point.position()
+        guard radius.isFinite, radius > 0, radius <= 50_000 else { throw ValidationError("--radius must be more than 0 and at most 50000 metres") }
+    }
+
+    func run() throws {
+        let given = try point.position()
+        let store = try GeoStore(path: self.store.db)
+        let result = try store.around(point.crs.toWGS84(given), radius: radius)
+        if json {
+            var out: [UInt8] = []
+            QueryJSON.around(result, crs: point.crs, given: given, into: &out)
+            print(String(decoding: out, as: UTF8.self))
+            return
+        }
+        let loc = result.location
+        if let g = loc.grid {
+            print("grid \(g.code) \(g.name ?? ""): worker \(g.workerName ?? "-") \(g.workerPhone ?? "")")
+        } else {
+            print(loc.owner == .outside ? "outside every community" : "in no grid; community \(loc.community?.code ?? "") answers")
+        }
+        if let c = loc.community { print("community \(c.code) \(c.name ?? ""), street \(loc.street?.name ?? "-"), district \(loc.district?.name ?? "-")") }
+        let t = result.buildingTotals
+        print("within \(Int(radius)) m: \(t.count) buildings, \(t.households) households, \(t.population) residents\(t.maxFloors.map { ", up to \($0) floors" } ?? "")")
+        if !result.resources.isEmpty {
+            print("resources: " + result.resourcesByType.map { "\($0.count) \($0.type)" }.joined(separator: ", "))
+            printTable(["type", "name", "metres", "bearing"], result.resources.prefix(10).map {
+                [$0.resource.type, $0.resource.name ?? "", String(format: "%.0f", $0.distance), String(format: "%.0f°", $0.bearing)]
+            })
+        }
+        let roads = result.roadNames.filter { $0.name != nil }
+        if !roads.isEmpty {
+            print("roads: " + roads.prefix(12).map { "\($0.name!) (\($0.roadClass ?? "?"), \(Int($0.distance)) m)" }.joined(separator: "; "))
+        }
+    }
+}
+
 /// JSON shapes of query answers, shared by the CLI (and the server to come).
 enum QueryJSON {
     static func area(_ a: AreaInfo?) -> JSONValue {
@@ -153,6 +199,43 @@ enum QueryJSON {
             ("lon", .number(p.lon)), ("lat", .number(p.lat)), ("owner", .string(r.owner.rawValue)), ("grid", grid),
             ("community", area(r.community)), ("street", area(r.street)), ("district", area(r.district)),
         ])
+    }
+
+    /// A FeatureCollection of the buildings, resources and roads found, each with its layer and distance, and
+    /// a `summary` foreign member (RFC 7946 §6.1) with the owner and the totals.
+    static func around(_ r: AroundResult, crs: MapCRS, given: Position, into out: inout [UInt8]) {
+        let writer = GeoJSONWriter()
+        var features: [Feature] = []
+        func add(_ layer: Layer, _ e: ShapeIndex.Entry, _ d: Double) {
+            var props: [(String, JSONValue)] = [("layer", .string(layer.rawValue)), ("distance_m", .number((d * 10).rounded() / 10))]
+            for (f, v) in zip(layer.fields, e.values) { props.append((f.name, v.json)) }
+            features.append(Feature(id: .int(e.id), geometry: e.geometry.mapPositions(crs.fromWGS84), properties: props))
+        }
+        for (e, d) in r.buildings { add(.buildings, e, d) }
+        for h in r.resources {
+            features.append(Feature(id: .int(h.resource.id), geometry: .point(crs.fromWGS84(h.resource.position)), properties: [
+                ("layer", .string("resources")), ("distance_m", .number((h.distance * 10).rounded() / 10)), ("bearing_deg", .number((h.bearing * 10).rounded() / 10)),
+                ("type", .string(h.resource.type)), ("name", h.resource.name.map(JSONValue.string) ?? .null), ("status", .string(h.resource.status)),
+            ]))
+        }
+        for (e, d) in r.roads { add(.roads, e, d) }
+        let t = r.buildingTotals
+        let summary = JSONValue.object([
+            ("center", .numbers([given.lon, given.lat])), ("radius_m", .number(r.radius)), ("location", locate(r.location, at: given)),
+            ("buildings", .object([("count", .number(Double(t.count))), ("households", .number(Double(t.households))),
+                ("population", .number(Double(t.population))), ("max_floors", t.maxFloors.map { .number(Double($0)) } ?? .null)])),
+            ("resources", .object(r.resourcesByType.map { ($0.type, .number(Double($0.count))) })),
+            ("roads", .array(r.roadNames.map { .object([("name", $0.name.map(JSONValue.string) ?? .null), ("class", $0.roadClass.map(JSONValue.string) ?? .null),
+                ("distance_m", .number(($0.distance * 10).rounded() / 10))]) })),
+        ])
+        out.append(contentsOf: "{\"type\":\"FeatureCollection\",\"summary\":".utf8)
+        GeoJSONWriter.value(summary, into: &out)
+        out.append(contentsOf: ",\"features\":[".utf8)
+        for (i, f) in features.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            writer.feature(f, into: &out)
+        }
+        out.append(contentsOf: "]}".utf8)
     }
 
     static func nearest(_ hits: [NearestHit], at p: Position) -> JSONValue {

@@ -8,6 +8,7 @@ final class QueryIndexCache: Sendable {
     private struct State {
         var locator: Locator?
         var resources: PointIndex?
+        var shapes: [Layer: ShapeIndex] = [:]
         /// Bumped by every write: an index built from an older snapshot is used once but not kept.
         var generation = 0
     }
@@ -17,6 +18,7 @@ final class QueryIndexCache: Sendable {
         state.withLock {
             $0.locator = nil
             $0.resources = nil
+            $0.shapes = [:]
             $0.generation += 1
         }
     }
@@ -27,6 +29,14 @@ final class QueryIndexCache: Sendable {
         let l = try build()
         state.withLock { if $0.generation == generation { $0.locator = l } }
         return l
+    }
+
+    func shapes(_ layer: Layer, _ build: () throws -> ShapeIndex) rethrows -> ShapeIndex {
+        let (cached, generation) = state.withLock { ($0.shapes[layer], $0.generation) }
+        if let cached { return cached }
+        let index = try build()
+        state.withLock { if $0.generation == generation { $0.shapes[layer] = index } }
+        return index
     }
 
     func resources(_ build: () throws -> PointIndex) rethrows -> PointIndex {
@@ -81,6 +91,38 @@ extension GeoStore {
                 return PointIndex(resources: out)
             }
         }
+    }
+
+    /// A layer's features by box, for `around`, built from the store on first use.
+    public func shapeIndex(_ layer: Layer) throws -> ShapeIndex {
+        try queryIndexes.shapes(layer) {
+            try read { db in
+                let fields = layer.fields
+                let s = try db.prepare("SELECT id, \(fields.map(\.name).joined(separator: ", ")), geom FROM \(layer.rawValue) ORDER BY id")
+                var features: [(id: Int64, geometry: Geometry, values: [FieldValue])] = []
+                while try s.step() {
+                    let values = (0..<fields.count).map { s.value(Int32($0 + 1)) }
+                    features.append((s.int64(0), try Self.geometry(s, Int32(fields.count + 1)), values))
+                }
+                return ShapeIndex(layer: layer, features: features)
+            }
+        }
+    }
+
+    /// The situation within `radius` metres of `p`: its owner, and the buildings, resources and roads there.
+    public func around(_ p: Position, radius: Double) throws -> AroundResult {
+        let resources = try resourceIndex()
+        return AroundResult(
+            center: p, radius: radius, location: try locate(p),
+            buildings: try shapeIndex(.buildings).within(p, radius: radius),
+            resources: resources.nearest(p, k: resources.resources.count, within: radius),
+            roads: try shapeIndex(.roads).within(p, radius: radius))
+    }
+
+    /// Bytes held by every in-memory query index (building any not built yet).
+    public func queryIndexMemory() throws -> [(String, Int)] {
+        [("locate (grids, communities)", try locator().memoryBytes), ("nearest (resources)", try resourceIndex().memoryBytes),
+            ("around (buildings)", try shapeIndex(.buildings).memoryBytes), ("around (roads)", try shapeIndex(.roads).memoryBytes)]
     }
 
     static func geometry(_ s: Statement, _ column: Int32) throws -> Geometry {

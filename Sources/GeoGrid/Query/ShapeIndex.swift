@@ -1,0 +1,121 @@
+/// Features of a layer (buildings, roads) indexed by box in a uniform cell grid, for "what lies within r
+/// metres of this point". Distances are measured in a plane tangent to the ellipsoid at the query point
+/// (metres per degree of latitude and longitude there): for radii under 5 km that is within 0.1% of the
+/// geodesic distance, far inside what a footprint's own accuracy allows.
+public struct ShapeIndex: Sendable {
+    public struct Entry: Sendable {
+        public var id: Int64
+        public var geometry: Geometry
+        public var values: [FieldValue]
+        var box: BBox
+    }
+
+    public let layer: Layer
+    public let entries: [Entry]
+    let extent: BBox
+    let cols: Int, rows: Int
+    let cellWidth: Double, cellHeight: Double
+    let cellStart: [Int32]
+    let cellEntries: [Int32]
+
+    public init(layer: Layer, features: [(id: Int64, geometry: Geometry, values: [FieldValue])]) {
+        self.layer = layer
+        var extent = BBox.empty
+        var entries: [Entry] = []
+        entries.reserveCapacity(features.count)
+        for f in features {
+            guard let box = f.geometry.bbox else { continue }
+            extent.extend(box)
+            entries.append(Entry(id: f.id, geometry: f.geometry, values: f.values, box: box))
+        }
+        if extent.isEmpty { extent = BBox(minX: 0, minY: 0, maxX: 0, maxY: 0) }
+        self.entries = entries
+        self.extent = extent
+        let w = max(extent.maxX - extent.minX, 1e-9), h = max(extent.maxY - extent.minY, 1e-9)
+        let target = Double(max(1, entries.count))
+        let cols = min(4096, max(1, Int((target * w / h).squareRoot())))
+        let rows = min(4096, max(1, Int(target) / cols))
+        self.cols = cols
+        self.rows = rows
+        cellWidth = w / Double(cols)
+        cellHeight = h / Double(rows)
+        func col(_ x: Double) -> Int { min(cols - 1, max(0, Int((x - extent.minX) / (w / Double(cols))))) }
+        func row(_ y: Double) -> Int { min(rows - 1, max(0, Int((y - extent.minY) / (h / Double(rows))))) }
+        var start = [Int32](repeating: 0, count: cols * rows + 1)
+        for e in entries { for r in row(e.box.minY)...row(e.box.maxY) { for c in col(e.box.minX)...col(e.box.maxX) { start[r * cols + c + 1] += 1 } } }
+        for i in 1..<start.count { start[i] += start[i - 1] }
+        var fill = start
+        var list = [Int32](repeating: 0, count: Int(start.last!))
+        for (i, e) in entries.enumerated() {
+            for r in row(e.box.minY)...row(e.box.maxY) {
+                for c in col(e.box.minX)...col(e.box.maxX) {
+                    list[Int(fill[r * cols + c])] = Int32(i)
+                    fill[r * cols + c] += 1
+                }
+            }
+        }
+        cellStart = start
+        cellEntries = list
+    }
+
+    /// Entries whose geometry comes within `radius` metres of `p` (0 inside a polygon), nearest first.
+    public func within(_ p: Position, radius: Double) -> [(entry: Entry, distance: Double)] {
+        let scale = Geodesy.metresPerDegree(atLatitude: p.lat)
+        let dLon = radius / max(scale.lon, 1e-9) * 1.01, dLat = radius / scale.lat * 1.01
+        let window = BBox(minX: p.lon - dLon, minY: p.lat - dLat, maxX: p.lon + dLon, maxY: p.lat + dLat)
+        guard window.intersects(extent) else { return [] }
+        let c0 = min(cols - 1, max(0, Int((window.minX - extent.minX) / cellWidth))), c1 = min(cols - 1, max(0, Int((window.maxX - extent.minX) / cellWidth)))
+        let r0 = min(rows - 1, max(0, Int((window.minY - extent.minY) / cellHeight))), r1 = min(rows - 1, max(0, Int((window.maxY - extent.minY) / cellHeight)))
+        var seen = Set<Int32>()
+        var out: [(entry: Entry, distance: Double)] = []
+        for r in r0...r1 {
+            for c in c0...c1 {
+                let cell = r * cols + c
+                for slot in Int(cellStart[cell])..<Int(cellStart[cell + 1]) {
+                    let i = cellEntries[slot]
+                    let e = entries[Int(i)]
+                    guard e.box.intersects(window), seen.insert(i).inserted else { continue }
+                    let d = Self.planarDistance(from: p, to: e.geometry, scale: scale)
+                    if d <= radius { out.append((e, d)) }
+                }
+            }
+        }
+        return out.sorted { ($0.distance, $0.entry.id) < ($1.distance, $1.entry.id) }
+    }
+
+    /// Metres from `p` to the nearest point of `g` in the plane tangent at `p`; 0 inside a polygon.
+    static func planarDistance(from p: Position, to g: Geometry, scale: (lat: Double, lon: Double)) -> Double {
+        func xy(_ q: Position) -> SIMD2<Double> { SIMD2((q.lon - p.lon) * scale.lon, (q.lat - p.lat) * scale.lat) }
+        func segment(_ a: Position, _ b: Position) -> Double {
+            let u = xy(a), v = xy(b), d = v - u
+            let len2 = (d * d).sum()
+            let t = len2 > 0 ? min(1, max(0, -(u * d).sum() / len2)) : 0
+            let q = u + t * d
+            return (q * q).sum().squareRoot()
+        }
+        func line(_ ps: [Position]) -> Double {
+            if ps.count == 1 { return segment(ps[0], ps[0]) }
+            var best = Double.infinity
+            for k in 1..<ps.count { best = min(best, segment(ps[k - 1], ps[k])) }
+            return best
+        }
+        func polygon(_ rings: PolygonRings) -> Double {
+            if Geometry.polygonContains(rings, p) { return 0 }
+            return rings.map(line).min() ?? .infinity
+        }
+        switch g {
+        case .point(let q): return segment(q, q)
+        case .multiPoint(let qs): return qs.map { segment($0, $0) }.min() ?? .infinity
+        case .lineString(let ps): return line(ps)
+        case .multiLineString(let ls): return ls.map(line).min() ?? .infinity
+        case .polygon(let rs): return polygon(rs)
+        case .multiPolygon(let ps): return ps.map(polygon).min() ?? .infinity
+        }
+    }
+
+    public var memoryBytes: Int {
+        var positions = 0
+        for e in entries { e.geometry.forEachPosition { _ in positions += 1 } }
+        return positions * MemoryLayout<Position>.stride + entries.count * (MemoryLayout<Entry>.stride + 64) + cellStart.count * 4 + cellEntries.count * 4
+    }
+}
