@@ -26,9 +26,7 @@ public struct PointIndex: Sendable {
     }
 
     struct Buckets: Sendable {
-        var extent: BBox
-        var cols: Int, rows: Int
-        var cellWidth: Double, cellHeight: Double
+        var grid: CellGrid
         var cellStart: [Int32]
         var items: [Item]
         /// Lower bounds, in metres, of one cell's width and height anywhere in the extent.
@@ -56,13 +54,8 @@ public struct PointIndex: Sendable {
         let target = Double(max(1, members.count / 2))
         let cols = min(4096, max(1, Int((target * widthM / heightM).squareRoot())))
         let rows = min(4096, max(1, Int(target) / cols))
-        let cellWidth = max((extent.maxX - extent.minX) / Double(cols), 1e-12)
-        let cellHeight = max((extent.maxY - extent.minY) / Double(rows), 1e-12)
-        func cell(_ p: Position) -> Int {
-            let c = min(cols - 1, max(0, Int((p.lon - extent.minX) / cellWidth)))
-            let r = min(rows - 1, max(0, Int((p.lat - extent.minY) / cellHeight)))
-            return r * cols + c
-        }
+        let grid = CellGrid(extent: extent, cols: cols, rows: rows)
+        let cell = grid.cell
         var start = [Int32](repeating: 0, count: cols * rows + 1)
         for i in members { start[cell(resources[Int(i)].position) + 1] += 1 }
         for k in 1..<start.count { start[k] += start[k - 1] }
@@ -75,9 +68,8 @@ public struct PointIndex: Sendable {
             fill[k] += 1
         }
         // 1% margin: geodesics between two parallels may bow poleward, where degrees of longitude are shorter.
-        let minCell = 0.99 * min(cellWidth * perDegree.lon, cellHeight * Geodesy.metresPerDegree(atLatitude: 0).lat)
-        return Buckets(extent: extent, cols: cols, rows: rows, cellWidth: cellWidth, cellHeight: cellHeight, cellStart: start, items: items,
-            minCellMetres: minCell)
+        let minCell = 0.99 * min(grid.cellWidth * perDegree.lon, grid.cellHeight * Geodesy.metresPerDegree(atLatitude: 0).lat)
+        return Buckets(grid: grid, cellStart: start, items: items, minCellMetres: minCell)
     }
 
     /// The `k` resources nearest to `p`, nearest first (ties by id), among `types` (all when nil) whose status
@@ -100,16 +92,16 @@ public struct PointIndex: Sendable {
     private func search(_ b: Buckets, _ p: Position, _ pe: SIMD3<Double>, _ k: Int, _ statuses: Set<String>?, _ limit: Double,
         _ best: inout [(distance: Double, resource: Int32)]
     ) {
-        let c0 = min(b.cols - 1, max(0, Int(((p.lon - b.extent.minX) / b.cellWidth).rounded(.down))))
-        let r0 = min(b.rows - 1, max(0, Int(((p.lat - b.extent.minY) / b.cellHeight).rounded(.down))))
-        let maxRing = max(c0, b.cols - 1 - c0, r0, b.rows - 1 - r0)
+        let cols = b.grid.cols, rows = b.grid.rows
+        let c0 = b.grid.col(p.lon), r0 = b.grid.row(p.lat)
+        let maxRing = max(c0, cols - 1 - c0, r0, rows - 1 - r0)
         var ring = 0
         while ring <= maxRing {
             // Every cell at Chebyshev distance ≥ ring is at least (ring - 1) whole cells away from p.
             let bound = Double(max(0, ring - 1)) * b.minCellMetres
             if bound > limit || (best.count == k && bound > best[k - 1].distance) { break }
             func visit(_ r: Int, _ c: Int) {
-                let cell = r * b.cols + c
+                let cell = r * cols + c
                 for slot in Int(b.cellStart[cell])..<Int(b.cellStart[cell + 1]) {
                     let item = b.items[slot]
                     if let statuses, !statuses.contains(resources[Int(item.resource)].status) { continue }
@@ -125,12 +117,12 @@ public struct PointIndex: Sendable {
                 }
             }
             // The ring's cells: whole rows at its top and bottom, its two end cells in the rows between.
-            for r in max(0, r0 - ring)...min(b.rows - 1, r0 + ring) {
+            for r in max(0, r0 - ring)...min(rows - 1, r0 + ring) {
                 if r == r0 - ring || r == r0 + ring {
-                    for c in max(0, c0 - ring)...min(b.cols - 1, c0 + ring) { visit(r, c) }
+                    for c in max(0, c0 - ring)...min(cols - 1, c0 + ring) { visit(r, c) }
                 } else {
                     if c0 - ring >= 0 { visit(r, c0 - ring) }
-                    if c0 + ring < b.cols { visit(r, c0 + ring) }
+                    if c0 + ring < cols { visit(r, c0 + ring) }
                 }
             }
             ring += 1

@@ -17,9 +17,7 @@ public struct PolygonIndex: Sendable {
     }
 
     public let count: Int
-    let extent: BBox
-    let cols: Int, rows: Int
-    let cellWidth: Double, cellHeight: Double
+    let grid: CellGrid
     let cellStart: [Int32]
     let cellPolygons: [Int32]
     let boxes: [BBox]
@@ -42,38 +40,10 @@ public struct PolygonIndex: Sendable {
             if !b.isEmpty { extent.extend(b) }
         }
         self.boxes = boxes
-        if extent.isEmpty { extent = BBox(minX: 0, minY: 0, maxX: 0, maxY: 0) }
-        self.extent = extent
-        let target = Double(max(1, 4 * polygons.count))
-        let w = max(extent.maxX - extent.minX, 1e-9), h = max(extent.maxY - extent.minY, 1e-9)
-        let cols = min(2048, max(1, Int((target * w / h).squareRoot())))
-        let rows = min(2048, max(1, Int(target) / cols))
-        self.cols = cols
-        self.rows = rows
-        cellWidth = w / Double(cols)
-        cellHeight = h / Double(rows)
-
-        func col(_ x: Double) -> Int { min(cols - 1, max(0, Int((x - extent.minX) / (w / Double(cols))))) }
-        func row(_ y: Double) -> Int { min(rows - 1, max(0, Int((y - extent.minY) / (h / Double(rows))))) }
-
-        // Cells → polygons, by counting then filling.
-        var counts = [Int32](repeating: 0, count: cols * rows + 1)
-        for b in boxes where !b.isEmpty {
-            for r in row(b.minY)...row(b.maxY) { for c in col(b.minX)...col(b.maxX) { counts[r * cols + c + 1] += 1 } }
-        }
-        for i in 1..<counts.count { counts[i] += counts[i - 1] }
-        var fill = counts
-        var cellPolygons = [Int32](repeating: 0, count: Int(counts.last!))
-        for (i, b) in boxes.enumerated() where !b.isEmpty {
-            for r in row(b.minY)...row(b.maxY) {
-                for c in col(b.minX)...col(b.maxX) {
-                    cellPolygons[Int(fill[r * cols + c])] = Int32(i)
-                    fill[r * cols + c] += 1
-                }
-            }
-        }
-        cellStart = counts
-        self.cellPolygons = cellPolygons
+        let grid = CellGrid(extent: extent, cells: 4 * polygons.count, maxSide: 2048)
+        self.grid = grid
+        (cellStart, cellPolygons) = grid.file(boxes)
+        let row = grid.row
 
         // Polygons → row bands → edges, lower end first; horizontal edges never cross a ray and are left out.
         var firstRow: [Int32] = [], bandOffset: [Int32] = [], bandStart: [Int32] = [], edges: [Edge] = []
@@ -125,10 +95,10 @@ public struct PolygonIndex: Sendable {
 
     /// Calls `body` with each polygon owning `p` while it returns true.
     @usableFromInline func forEachContaining(_ p: Position, _ body: (Int) -> Bool) {
-        guard p.lon >= extent.minX, p.lon <= extent.maxX, p.lat >= extent.minY, p.lat <= extent.maxY else { return }
-        let c = min(cols - 1, Int((p.lon - extent.minX) / cellWidth))
-        let r = min(rows - 1, Int((p.lat - extent.minY) / cellHeight))
-        let cell = r * cols + c
+        let e = grid.extent
+        guard p.lon >= e.minX, p.lon <= e.maxX, p.lat >= e.minY, p.lat <= e.maxY else { return }
+        let r = grid.row(p.lat)
+        let cell = r * grid.cols + grid.col(p.lon)
         for slot in Int(cellStart[cell])..<Int(cellStart[cell + 1]) {
             let i = Int(cellPolygons[slot])
             let b = boxes[i]

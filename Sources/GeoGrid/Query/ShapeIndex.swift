@@ -12,9 +12,7 @@ public struct ShapeIndex: Sendable {
 
     public let layer: Layer
     public let entries: [Entry]
-    let extent: BBox
-    let cols: Int, rows: Int
-    let cellWidth: Double, cellHeight: Double
+    let grid: CellGrid
     let cellStart: [Int32]
     let cellEntries: [Int32]
 
@@ -28,34 +26,9 @@ public struct ShapeIndex: Sendable {
             extent.extend(box)
             entries.append(Entry(id: f.id, geometry: f.geometry, values: f.values, box: box))
         }
-        if extent.isEmpty { extent = BBox(minX: 0, minY: 0, maxX: 0, maxY: 0) }
         self.entries = entries
-        self.extent = extent
-        let w = max(extent.maxX - extent.minX, 1e-9), h = max(extent.maxY - extent.minY, 1e-9)
-        let target = Double(max(1, entries.count))
-        let cols = min(4096, max(1, Int((target * w / h).squareRoot())))
-        let rows = min(4096, max(1, Int(target) / cols))
-        self.cols = cols
-        self.rows = rows
-        cellWidth = w / Double(cols)
-        cellHeight = h / Double(rows)
-        func col(_ x: Double) -> Int { min(cols - 1, max(0, Int((x - extent.minX) / (w / Double(cols))))) }
-        func row(_ y: Double) -> Int { min(rows - 1, max(0, Int((y - extent.minY) / (h / Double(rows))))) }
-        var start = [Int32](repeating: 0, count: cols * rows + 1)
-        for e in entries { for r in row(e.box.minY)...row(e.box.maxY) { for c in col(e.box.minX)...col(e.box.maxX) { start[r * cols + c + 1] += 1 } } }
-        for i in 1..<start.count { start[i] += start[i - 1] }
-        var fill = start
-        var list = [Int32](repeating: 0, count: Int(start.last!))
-        for (i, e) in entries.enumerated() {
-            for r in row(e.box.minY)...row(e.box.maxY) {
-                for c in col(e.box.minX)...col(e.box.maxX) {
-                    list[Int(fill[r * cols + c])] = Int32(i)
-                    fill[r * cols + c] += 1
-                }
-            }
-        }
-        cellStart = start
-        cellEntries = list
+        grid = CellGrid(extent: extent, cells: entries.count, maxSide: 4096)
+        (cellStart, cellEntries) = grid.file(entries.map(\.box))
     }
 
     /// Entries whose geometry comes within `radius` metres of `p` (0 inside a polygon), nearest first.
@@ -63,14 +36,13 @@ public struct ShapeIndex: Sendable {
         let scale = Geodesy.metresPerDegree(atLatitude: p.lat)
         let dLon = radius / max(scale.lon, 1e-9) * 1.01, dLat = radius / scale.lat * 1.01
         let window = BBox(minX: p.lon - dLon, minY: p.lat - dLat, maxX: p.lon + dLon, maxY: p.lat + dLat)
-        guard window.intersects(extent) else { return [] }
-        let c0 = min(cols - 1, max(0, Int((window.minX - extent.minX) / cellWidth))), c1 = min(cols - 1, max(0, Int((window.maxX - extent.minX) / cellWidth)))
-        let r0 = min(rows - 1, max(0, Int((window.minY - extent.minY) / cellHeight))), r1 = min(rows - 1, max(0, Int((window.maxY - extent.minY) / cellHeight)))
+        guard window.intersects(grid.extent) else { return [] }
+        let c0 = grid.col(window.minX), c1 = grid.col(window.maxX), r0 = grid.row(window.minY), r1 = grid.row(window.maxY)
         var seen = Set<Int32>()
         var out: [(entry: Entry, distance: Double)] = []
         for r in r0...r1 {
             for c in c0...c1 {
-                let cell = r * cols + c
+                let cell = r * grid.cols + c
                 for slot in Int(cellStart[cell])..<Int(cellStart[cell + 1]) {
                     let i = cellEntries[slot]
                     let e = entries[Int(i)]
