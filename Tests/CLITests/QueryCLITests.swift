@@ -13,7 +13,7 @@ import Testing
         let dir = TemporaryDirectory()
         let db = dir.path("bj.sqlite")
         _ = try cli("init", "--db", db)
-        let city = syntheticCity(side: 8, blocks: 2, seed: 3, origin: Position(116.38, 39.90), cell: 0.002)
+        let city = SyntheticCity.make(side: 8, blocks: 2, seed: 3, origin: Position(116.38, 39.90), cell: 0.002)
         for (layer, text) in [("communities", city.communities), ("grids", city.grids)] {
             let r = try cli("import", "--db", db, "--layer", layer, "--format", "geojsonseq", "-", input: text)
             #expect(r.status == 0, "\(r.stderr)")

@@ -8,7 +8,7 @@ import Testing
 @Suite(.serialized) struct LocateTests {
     static let synthetic: Result<(GeoStore, TemporaryDirectory), Error> = Result {
         let (store, dir) = try makeStore()
-        let city = syntheticCity()
+        let city = SyntheticCity.make()
         try importText(store, .communities, city.communities, format: .geojsonseq)
         try importText(store, .grids, city.grids, format: .geojsonseq)
         return (store, dir)

@@ -7,7 +7,7 @@ import Testing
 /// CheckSpatialIndex() and a scan of the geometries are the oracles.
 @Suite struct SpatialIndexTests {
     static func squares(_ n: Int, seed: UInt64, start: Int) -> String {
-        var rng = SplitMix(seed: seed)
+        var rng = SeededRandom(seed: seed)
         return (0..<n).map { i in
             let x = 24.8 + rng.next() * 0.3, y = 60.1 + rng.next() * 0.15, s = 0.0001 + rng.next() * 0.0005
             return #"{"type":"Feature","properties":{"name":"b\#(start + i)"},"geometry":{"type":"Polygon","coordinates":[[[\#(x),\#(y)],[\#(x + s),\#(y)],[\#(x + s),\#(y + s)],[\#(x),\#(y + s)],[\#(x),\#(y)]]]}}"#
@@ -20,7 +20,7 @@ import Testing
             #expect(try db.scalar("SELECT CheckSpatialIndex('buildings', 'geom')") == .integer(1))
             #expect(try db.scalar("SELECT count(*) FROM idx_buildings_geom") == .integer(Int64(expected)))
             #expect(try db.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'buildings'") == .integer(8))
-            var rng = SplitMix(seed: 99)
+            var rng = SeededRandom(seed: 99)
             for _ in 0..<20 {
                 let x = 24.8 + rng.next() * 0.3, y = 60.1 + rng.next() * 0.15, w = rng.next() * 0.05
                 let window = "xmin <= \(x + w) AND xmax >= \(x) AND ymin <= \(y + w) AND ymax >= \(y)"
@@ -65,17 +65,4 @@ func ids(_ db: Connection, _ sql: String) throws -> Set<Int64> {
     var out = Set<Int64>()
     while try s.step() { out.insert(s.int64(0)) }
     return out
-}
-
-/// A small deterministic generator for test data.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> Double {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
-    }
 }

@@ -17,8 +17,9 @@ public struct GridInfo: Sendable, Hashable {
     public var communityCode: String
 }
 
-/// Who owns a point.
-public struct LocateResult: Sendable, Hashable {
+/// Who owns a point. A class: answers are made once per grid and shared, so handing one out costs a
+/// single reference count rather than one per string inside it.
+public final class LocateResult: Sendable, Hashable {
     public enum Owner: String, Sendable {
         /// A grid owns the point.
         case grid
@@ -28,11 +29,31 @@ public struct LocateResult: Sendable, Hashable {
         case outside
     }
 
-    public var owner: Owner
-    public var grid: GridInfo?
-    public var community: AreaInfo?
-    public var street: AreaInfo?
-    public var district: AreaInfo?
+    public let owner: Owner
+    public let grid: GridInfo?
+    public let community: AreaInfo?
+    public let street: AreaInfo?
+    public let district: AreaInfo?
+
+    public init(owner: Owner, grid: GridInfo? = nil, community: AreaInfo? = nil, street: AreaInfo? = nil, district: AreaInfo? = nil) {
+        self.owner = owner
+        self.grid = grid
+        self.community = community
+        self.street = street
+        self.district = district
+    }
+
+    public static func == (a: LocateResult, b: LocateResult) -> Bool {
+        a.owner == b.owner && a.grid == b.grid && a.community == b.community && a.street == b.street && a.district == b.district
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(owner)
+        h.combine(grid)
+        h.combine(community)
+    }
+
+    static let outside = LocateResult(owner: .outside)
 }
 
 /// Answers which grid and community own a point, from memory. Immutable and Sendable: one is shared by every
@@ -42,7 +63,9 @@ public struct Locator: Sendable {
     let gridIndex: PolygonIndex
     let communities: [AreaInfo]
     let communityIndex: PolygonIndex
-    let areas: [String: AreaInfo]
+    /// The answers, made once: per grid, and per community for the points in no grid.
+    let gridAnswers: [LocateResult]
+    let communityAnswers: [LocateResult]
 
     public init(grids: [(GridInfo, Geometry)], areas: [(AreaInfo, Geometry)]) {
         self.grids = grids.map(\.0)
@@ -52,7 +75,15 @@ public struct Locator: Sendable {
         communityIndex = PolygonIndex(polygons: communityAreas.map { Self.rings($0.1) })
         var byCode: [String: AreaInfo] = [:]
         for (a, _) in areas { byCode[a.code] = a }
-        self.areas = byCode
+        func chain(_ owner: LocateResult.Owner, _ grid: GridInfo?, _ communityCode: String) -> LocateResult {
+            LocateResult(
+                owner: owner, grid: grid,
+                community: byCode[communityCode] ?? AreaInfo(code: communityCode, name: nil, level: .community),
+                street: byCode[String(communityCode.prefix(AreaLevel.street.codeLength))],
+                district: byCode[String(communityCode.prefix(AreaLevel.district.codeLength))])
+        }
+        gridAnswers = self.grids.map { chain(.grid, $0, $0.communityCode) }
+        communityAnswers = communities.map { chain(.communityFallback, nil, $0.code) }
     }
 
     static func rings(_ g: Geometry) -> [Ring] {
@@ -66,22 +97,9 @@ public struct Locator: Sendable {
     /// The owner of `p` by the half-open rule of `PolygonIndex`; where grids overlap (bad data) the one
     /// stored first wins.
     public func locate(_ p: Position) -> LocateResult {
-        if let i = gridIndex.firstContaining(p) {
-            let g = grids[i]
-            return chain(owner: .grid, grid: g, communityCode: g.communityCode)
-        }
-        if let i = communityIndex.firstContaining(p) {
-            return chain(owner: .communityFallback, grid: nil, communityCode: communities[i].code)
-        }
-        return LocateResult(owner: .outside)
-    }
-
-    private func chain(owner: LocateResult.Owner, grid: GridInfo?, communityCode: String) -> LocateResult {
-        LocateResult(
-            owner: owner, grid: grid,
-            community: areas[communityCode] ?? AreaInfo(code: communityCode, name: nil, level: .community),
-            street: areas[String(communityCode.prefix(AreaLevel.street.codeLength))],
-            district: areas[String(communityCode.prefix(AreaLevel.district.codeLength))])
+        if let i = gridIndex.firstContaining(p) { return gridAnswers[i] }
+        if let i = communityIndex.firstContaining(p) { return communityAnswers[i] }
+        return .outside
     }
 
     /// Codes of every grid owning `p` (more than one only where grids overlap): for checking data.

@@ -74,46 +74,42 @@ public struct PolygonIndex: Sendable {
     }
 
     /// The first polygon (lowest index) that owns `p` by the half-open rule, or nil.
-    @inlinable public func firstContaining(_ p: Position) -> Int? {
-        var found: Int?
-        forEachContaining(p) { i in
-            found = i
-            return false
+    public func firstContaining(_ p: Position) -> Int? {
+        guard let (cell, r) = cellAndRow(p) else { return nil }
+        for slot in Int(cellStart[cell])..<Int(cellStart[cell + 1]) {
+            let i = Int(cellPolygons[slot])
+            if owns(i, p, row: r) { return i }
         }
-        return found
+        return nil
     }
 
     /// Every polygon owning `p`, in index order (more than one only where polygons overlap).
     public func allContaining(_ p: Position) -> [Int] {
-        var out: [Int] = []
-        forEachContaining(p) { i in
-            out.append(i)
-            return true
-        }
-        return out
+        guard let (cell, r) = cellAndRow(p) else { return [] }
+        return (Int(cellStart[cell])..<Int(cellStart[cell + 1])).map { Int(cellPolygons[$0]) }.filter { owns($0, p, row: r) }.sorted()
     }
 
-    /// Calls `body` with each polygon owning `p` while it returns true.
-    @usableFromInline func forEachContaining(_ p: Position, _ body: (Int) -> Bool) {
+    @inline(__always) private func cellAndRow(_ p: Position) -> (Int, Int)? {
         let e = grid.extent
-        guard p.lon >= e.minX, p.lon <= e.maxX, p.lat >= e.minY, p.lat <= e.maxY else { return }
+        guard p.lon >= e.minX, p.lon <= e.maxX, p.lat >= e.minY, p.lat <= e.maxY else { return nil }
         let r = grid.row(p.lat)
-        let cell = r * grid.cols + grid.col(p.lon)
-        for slot in Int(cellStart[cell])..<Int(cellStart[cell + 1]) {
-            let i = Int(cellPolygons[slot])
-            let b = boxes[i]
-            guard p.lon >= b.minX, p.lon <= b.maxX, p.lat >= b.minY, p.lat <= b.maxY else { continue }
-            let band = Int(bandOffset[i]) + r - Int(firstRow[i])
-            var inside = false
-            for k in Int(bandStart[band])..<Int(bandStart[band + 1]) {
-                let e = edges[k]
-                if e.y0 <= p.lat && p.lat < e.y1 {
-                    let x = e.x0 + (p.lat - e.y0) * (e.x1 - e.x0) / (e.y1 - e.y0)
-                    if p.lon < x { inside.toggle() }
-                }
+        return (r * grid.cols + grid.col(p.lon), r)
+    }
+
+    /// The crossing-number test of polygon `i` against the edges in row band `r`.
+    @inline(__always) private func owns(_ i: Int, _ p: Position, row r: Int) -> Bool {
+        let b = boxes[i]
+        guard p.lon >= b.minX, p.lon <= b.maxX, p.lat >= b.minY, p.lat <= b.maxY else { return false }
+        let band = Int(bandOffset[i]) + r - Int(firstRow[i])
+        var inside = false
+        for k in Int(bandStart[band])..<Int(bandStart[band + 1]) {
+            let e = edges[k]
+            if e.y0 <= p.lat && p.lat < e.y1 {
+                let x = e.x0 + (p.lat - e.y0) * (e.x1 - e.x0) / (e.y1 - e.y0)
+                if p.lon < x { inside.toggle() }
             }
-            if inside && !body(i) { return }
         }
+        return inside
     }
 
     /// Bytes held by the index's arrays.
