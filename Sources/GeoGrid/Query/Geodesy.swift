@@ -50,13 +50,29 @@ public enum Geodesy {
     /// The initial bearing from `p` to `q`, degrees clockwise from north in [0, 360): the direction of the
     /// chord seen in the local east-north plane at `p` (within arc-seconds of the geodesic's for city distances).
     public static func bearing(_ p: Position, _ q: Position) -> Double {
-        if p == q { return 0 }
-        let d = ecef(q) - ecef(p)
-        let lon = p.lon * .pi / 180, lat = p.lat * .pi / 180
-        let east = -sin(lon) * d.x + cos(lon) * d.y
-        let north = -sin(lat) * cos(lon) * d.x - sin(lat) * sin(lon) * d.y + cos(lat) * d.z
-        let deg = atan2(east, north) * 180 / .pi
-        return deg < 0 ? deg + 360 : deg
+        LocalFrame(at: p).bearing(to: ecef(q) - ecef(p))
+    }
+
+    /// The east and north directions at a point, for bearings of many vectors from it.
+    public struct LocalFrame: Sendable {
+        let sinLat: Double, cosLat: Double, sinLon: Double, cosLon: Double
+
+        public init(at p: Position) {
+            let lon = p.lon * .pi / 180, lat = p.lat * .pi / 180
+            sinLat = sin(lat)
+            cosLat = cos(lat)
+            sinLon = sin(lon)
+            cosLon = cos(lon)
+        }
+
+        /// Degrees clockwise from north of the ECEF vector `d` seen in the local east-north plane; 0 for none.
+        public func bearing(to d: SIMD3<Double>) -> Double {
+            let east = -sinLon * d.x + cosLon * d.y
+            let north = -sinLat * cosLon * d.x - sinLat * sinLon * d.y + cosLat * d.z
+            if east == 0 && north == 0 { return 0 }
+            let deg = atan2(east, north) * 180 / .pi
+            return deg < 0 ? deg + 360 : deg
+        }
     }
 
     /// Vincenty's inverse formula (1975) on WGS84.

@@ -25,11 +25,15 @@ public struct NearestHit: Sendable, Hashable {
 /// and any within a margin of the k-th, wide enough that ordering by chord and by geodesic cannot differ
 /// outside it. The answer is therefore exactly the k smallest geodesic distances (ties by id).
 public struct PointIndex: Sendable {
+    /// 32 bytes: what the search reads for every resource it passes, so that a cell's worth fits in a few
+    /// cache lines. The rest is read from `resources` for the final candidates only.
     struct Item: Sendable {
-        var ecef: SIMD3<Double>
+        var x: Double, y: Double, z: Double
         var resource: Int32
         var type: UInt16
         var status: UInt16
+
+        var ecef: SIMD3<Double> { SIMD3(x, y, z) }
     }
 
     struct Buckets: Sendable {
@@ -52,8 +56,9 @@ public struct PointIndex: Sendable {
         statusNames = Array(Set(resources.map(\.status))).sorted()
         let typeIndex = Dictionary(uniqueKeysWithValues: typeNames.enumerated().map { ($1, UInt16($0)) })
         let statusIndex = Dictionary(uniqueKeysWithValues: statusNames.enumerated().map { ($1, UInt16($0)) })
-        let items = resources.enumerated().map { i, r in
-            Item(ecef: Geodesy.ecef(r.position), resource: Int32(i), type: typeIndex[r.type]!, status: statusIndex[r.status]!)
+        let items = resources.enumerated().map { i, r -> Item in
+            let e = Geodesy.ecef(r.position)
+            return Item(x: e.x, y: e.y, z: e.z, resource: Int32(i), type: typeIndex[r.type]!, status: statusIndex[r.status]!)
         }
         all = Self.buckets(items, resources)
         var groups = [[Item]](repeating: [], count: typeNames.count)
@@ -70,7 +75,7 @@ public struct PointIndex: Sendable {
         let maxAbsLat = min(89.9, max(abs(extent.minY), abs(extent.maxY)))
         let perDegree = Geodesy.metresPerDegree(atLatitude: maxAbsLat)
         let widthM = max((extent.maxX - extent.minX) * perDegree.lon, 1), heightM = max((extent.maxY - extent.minY) * perDegree.lat, 1)
-        let target = Double(max(1, members.count / 2))
+        let target = Double(max(1, members.count / 4))
         let cols = min(4096, max(1, Int((target * widthM / heightM).squareRoot())))
         let grid = CellGrid(extent: extent, cols: cols, rows: min(4096, max(1, Int(target) / cols)))
         let cells = members.map { grid.cell(resources[Int($0.resource)].position) }
@@ -118,17 +123,19 @@ public struct PointIndex: Sendable {
         } else {
             search(all, p, pe, k, nil, statusMask, limit, &candidates)
         }
-        var hits: [NearestHit] = []
-        hits.reserveCapacity(candidates.count)
+        // Geodesic distances for the candidates only; answers built for the k kept.
+        var scored: [(distance: Double, id: Int64, item: Item)] = []
+        scored.reserveCapacity(candidates.count)
         for c in candidates {
-            let r = resources[Int(c.item.resource)]
-            let d = Geodesy.distance(p, pe, r.position, c.item.ecef)
-            if d <= limit { hits.append(NearestHit(resource: r, distance: d, bearing: 0)) }
+            let r = Int(c.item.resource)
+            let d = Geodesy.distance(p, pe, resources[r].position, c.item.ecef)
+            if d <= limit { scored.append((d, resources[r].id, c.item)) }
         }
-        if hits.count > 1 { hits.sort { ($0.distance, $0.resource.id) < ($1.distance, $1.resource.id) } }
-        if hits.count > k { hits.removeLast(hits.count - k) }
-        for i in hits.indices { hits[i].bearing = Geodesy.bearing(p, hits[i].resource.position) }
-        return hits
+        if scored.count > 1 { scored.sort { ($0.distance, $0.id) < ($1.distance, $1.id) } }
+        let frame = Geodesy.LocalFrame(at: p)
+        return scored.prefix(k).map { s in
+            NearestHit(resource: resources[Int(s.item.resource)], distance: s.distance, bearing: frame.bearing(to: s.item.ecef - pe))
+        }
     }
 
     private func search(_ b: Buckets, _ p: Position, _ pe: SIMD3<Double>, _ k: Int, _ typeMask: [Bool]?, _ statusMask: [Bool]?, _ limit: Double,
@@ -156,8 +163,8 @@ public struct PointIndex: Sendable {
                     slot += 1
                     if let typeMask, !typeMask[Int(item.type)] { continue }
                     if let statusMask, !statusMask[Int(item.status)] { continue }
-                    let d = item.ecef - pe
-                    let chord = (d * d).sum().squareRoot()
+                    let dx = item.x - pe.x, dy = item.y - pe.y, dz = item.z - pe.z
+                    let chord = (dx * dx + dy * dy + dz * dz).squareRoot()
                     if chord > limit { continue }
                     if candidates.count >= k {
                         let kth = candidates[k - 1].chord
