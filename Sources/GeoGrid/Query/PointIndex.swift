@@ -25,10 +25,11 @@ public struct NearestHit: Sendable, Hashable {
 /// and any within a margin of the k-th, wide enough that ordering by chord and by geodesic cannot differ
 /// outside it. The answer is therefore exactly the k smallest geodesic distances (ties by id).
 public struct PointIndex: Sendable {
-    /// 32 bytes: what the search reads for every resource it passes, so that a cell's worth fits in a few
-    /// cache lines. The rest is read from `resources` for the final candidates only.
+    /// 48 bytes: all that the search and the distances read, so that a query touches `resources` (a large
+    /// array of strings) only for the k answers; a cache miss there per candidate was most of a query's time.
     struct Item: Sendable {
         var x: Double, y: Double, z: Double
+        var position: Position
         var resource: Int32
         var type: UInt16
         var status: UInt16
@@ -58,7 +59,7 @@ public struct PointIndex: Sendable {
         let statusIndex = Dictionary(uniqueKeysWithValues: statusNames.enumerated().map { ($1, UInt16($0)) })
         let items = resources.enumerated().map { i, r -> Item in
             let e = Geodesy.ecef(r.position)
-            return Item(x: e.x, y: e.y, z: e.z, resource: Int32(i), type: typeIndex[r.type]!, status: statusIndex[r.status]!)
+            return Item(x: e.x, y: e.y, z: e.z, position: r.position, resource: Int32(i), type: typeIndex[r.type]!, status: statusIndex[r.status]!)
         }
         all = Self.buckets(items, resources)
         var groups = [[Item]](repeating: [], count: typeNames.count)
@@ -78,7 +79,7 @@ public struct PointIndex: Sendable {
         let target = Double(max(1, members.count / 4))
         let cols = min(4096, max(1, Int((target * widthM / heightM).squareRoot())))
         let grid = CellGrid(extent: extent, cols: cols, rows: min(4096, max(1, Int(target) / cols)))
-        let cells = members.map { grid.cell(resources[Int($0.resource)].position) }
+        let cells = members.map { grid.cell($0.position) }
         var start = [Int32](repeating: 0, count: grid.cols * grid.rows + 1)
         for c in cells { start[c + 1] += 1 }
         for k in 1..<start.count { start[k] += start[k - 1] }
@@ -124,14 +125,18 @@ public struct PointIndex: Sendable {
             search(all, p, pe, k, nil, statusMask, limit, &candidates)
         }
         // Geodesic distances for the candidates only; answers built for the k kept.
-        var scored: [(distance: Double, id: Int64, item: Item)] = []
+        var scored: [(distance: Double, item: Item)] = []
         scored.reserveCapacity(candidates.count)
         for c in candidates {
-            let r = Int(c.item.resource)
-            let d = Geodesy.distance(p, pe, resources[r].position, c.item.ecef)
-            if d <= limit { scored.append((d, resources[r].id, c.item)) }
+            let d = Geodesy.distance(p, pe, c.item.position, c.item.ecef)
+            if d <= limit { scored.append((d, c.item)) }
         }
-        if scored.count > 1 { scored.sort { ($0.distance, $0.id) < ($1.distance, $1.id) } }
+        if scored.count > 1 {
+            // Ties (resources at the same distance) go by id, looked up only then.
+            scored.sort { a, b in
+                a.distance != b.distance ? a.distance < b.distance : resources[Int(a.item.resource)].id < resources[Int(b.item.resource)].id
+            }
+        }
         let frame = Geodesy.LocalFrame(at: p)
         return scored.prefix(k).map { s in
             NearestHit(resource: resources[Int(s.item.resource)], distance: s.distance, bearing: frame.bearing(to: s.item.ecef - pe))
