@@ -1,3 +1,5 @@
+import Foundation
+
 /// An emergency resource as the nearest-resource index keeps it.
 public struct ResourceInfo: Sendable, Hashable {
     public var id: Int64
@@ -53,25 +55,67 @@ public struct PointIndex: Sendable {
 
     public init(resources: [ResourceInfo]) {
         self.resources = resources
-        typeNames = Array(Set(resources.map(\.type))).sorted()
-        statusNames = Array(Set(resources.map(\.status))).sorted()
-        let typeIndex = Dictionary(uniqueKeysWithValues: typeNames.enumerated().map { ($1, UInt16($0)) })
-        let statusIndex = Dictionary(uniqueKeysWithValues: statusNames.enumerated().map { ($1, UInt16($0)) })
-        let items = resources.enumerated().map { i, r -> Item in
-            let e = Geodesy.ecef(r.position)
-            return Item(x: e.x, y: e.y, z: e.z, position: r.position, resource: Int32(i), type: typeIndex[r.type]!, status: statusIndex[r.status]!)
+        // Types and statuses are a handful of short names: interned by a scan of the few seen so far, which
+        // beats hashing a million strings.
+        func intern(_ name: String, _ names: inout [String]) -> UInt16 {
+            if let i = names.firstIndex(of: name) { return UInt16(i) }
+            names.append(name)
+            return UInt16(names.count - 1)
         }
-        all = Self.buckets(items, resources)
-        var groups = [[Item]](repeating: [], count: typeNames.count)
-        for item in items { groups[Int(item.type)].append(item) }
-        byType = groups.map { Self.buckets($0, resources) }
+        var types: [String] = [], statuses: [String] = []
+        var rawType = [UInt16](repeating: 0, count: resources.count), rawStatus = rawType
+        var lastType = "", lastTypeIndex: UInt16 = 0
+        for (i, r) in resources.enumerated() {
+            if r.type != lastType || types.isEmpty {
+                lastType = r.type
+                lastTypeIndex = intern(r.type, &types)
+            }
+            rawType[i] = lastTypeIndex
+            rawStatus[i] = intern(r.status, &statuses)
+        }
+        // Sorted names, so that type and status indices do not depend on the rows' order.
+        let typeOrder = types.indices.sorted { types[$0] < types[$1] }, statusOrder = statuses.indices.sorted { statuses[$0] < statuses[$1] }
+        var typeRank = [UInt16](repeating: 0, count: types.count), statusRank = [UInt16](repeating: 0, count: statuses.count)
+        for (rank, i) in typeOrder.enumerated() { typeRank[i] = UInt16(rank) }
+        for (rank, i) in statusOrder.enumerated() { statusRank[i] = UInt16(rank) }
+        typeNames = typeOrder.map { types[$0] }
+        statusNames = statusOrder.map { statuses[$0] }
+        let typeOf = rawType.map { typeRank[Int($0)] }, statusOf = rawStatus.map { statusRank[Int($0)] }
+        var items = [Item](repeating: Item(x: 0, y: 0, z: 0, position: Position(0, 0), resource: 0, type: 0, status: 0), count: resources.count)
+        // ECEF coordinates on both cores: the trigonometry is most of an index build.
+        items.withUnsafeMutableBufferPointer { out in
+            nonisolated(unsafe) let out = out
+            let chunk = (resources.count + 1) / 2
+            DispatchQueue.concurrentPerform(iterations: 2) { part in
+                for i in (part * chunk)..<min(resources.count, (part + 1) * chunk) {
+                    let r = resources[i]
+                    let e = Geodesy.ecef(r.position)
+                    out[i] = Item(x: e.x, y: e.y, z: e.z, position: r.position, resource: Int32(i), type: typeOf[i], status: statusOf[i])
+                }
+            }
+        }
+        var grouping = [[Item]](repeating: [], count: typeNames.count)
+        for item in items { grouping[Int(item.type)].append(item) }
+        let groups = grouping, allItems = items
+        // The shared grid and the per-type grids are built side by side.
+        nonisolated(unsafe) var allBuckets: Buckets?
+        nonisolated(unsafe) var typeBuckets = [Buckets?](repeating: nil, count: groups.count)
+        DispatchQueue.concurrentPerform(iterations: 2) { part in
+            if part == 0 {
+                allBuckets = Self.buckets(allItems)
+            } else {
+                for (t, g) in groups.enumerated() { typeBuckets[t] = Self.buckets(g) }
+            }
+        }
+        all = allBuckets!
+        byType = typeBuckets.map { $0! }
     }
 
     public var types: [String] { typeNames }
 
-    static func buckets(_ members: [Item], _ resources: [ResourceInfo]) -> Buckets {
+    static func buckets(_ members: [Item]) -> Buckets {
         var extent = BBox.empty
-        for m in members { extent.extend(resources[Int(m.resource)].position) }
+        for m in members { extent.extend(m.position) }
         if extent.isEmpty { extent = BBox(minX: 0, minY: 0, maxX: 0, maxY: 0) }
         let maxAbsLat = min(89.9, max(abs(extent.minY), abs(extent.maxY)))
         let perDegree = Geodesy.metresPerDegree(atLatitude: maxAbsLat)
