@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// An emergency resource as the nearest-resource index keeps it.
 public struct ResourceInfo: Sendable, Hashable {
@@ -51,7 +52,23 @@ public struct PointIndex: Sendable {
     let typeNames: [String]
     let statusNames: [String]
     let all: Buckets
-    let byType: [Buckets]
+    /// A grid per type, made on the first query for a type that is a minority: most stores are asked for a
+    /// few types, and building them all up front doubled the build's time and memory.
+    let byType: TypeGrids
+    let typeCounts: [Int]
+
+    final class TypeGrids: Sendable {
+        private let grids = Mutex<[Int: Buckets]>([:])
+
+        func grid(_ type: Int, _ make: () -> Buckets) -> Buckets {
+            if let g = grids.withLock({ $0[type] }) { return g }
+            let g = make()
+            grids.withLock { $0[type] = g }
+            return g
+        }
+
+        var built: [Buckets] { grids.withLock { Array($0.values) } }
+    }
 
     public init(resources: [ResourceInfo]) {
         self.resources = resources
@@ -94,21 +111,11 @@ public struct PointIndex: Sendable {
                 }
             }
         }
-        var grouping = [[Item]](repeating: [], count: typeNames.count)
-        for item in items { grouping[Int(item.type)].append(item) }
-        let groups = grouping, allItems = items
-        // The shared grid and the per-type grids are built side by side.
-        nonisolated(unsafe) var allBuckets: Buckets?
-        nonisolated(unsafe) var typeBuckets = [Buckets?](repeating: nil, count: groups.count)
-        DispatchQueue.concurrentPerform(iterations: 2) { part in
-            if part == 0 {
-                allBuckets = Self.buckets(allItems)
-            } else {
-                for (t, g) in groups.enumerated() { typeBuckets[t] = Self.buckets(g) }
-            }
-        }
-        all = allBuckets!
-        byType = typeBuckets.map { $0! }
+        var counts = [Int](repeating: 0, count: typeNames.count)
+        for t in typeOf { counts[Int(t)] += 1 }
+        typeCounts = counts
+        all = Self.buckets(items)
+        byType = TypeGrids()
     }
 
     public var types: [String] { typeNames }
@@ -157,11 +164,14 @@ public struct PointIndex: Sendable {
         if let types {
             let typeMask = typeNames.map { types.contains($0) }
             var wantedCount = 0
-            for (t, on) in typeMask.enumerated() where on { wantedCount += byType[t].items.count }
+            for (t, on) in typeMask.enumerated() where on { wantedCount += typeCounts[t] }
             if wantedCount == 0 { return [] }
             // A type that is a minority is searched in its own grid; otherwise the shared grid with a filter.
             if wantedCount * 2 < resources.count {
-                for (t, on) in typeMask.enumerated() where on { search(byType[t], p, pe, k, nil, statusMask, limit, &candidates) }
+                for (t, on) in typeMask.enumerated() where on {
+                    let grid = byType.grid(t) { Self.buckets(all.items.filter { Int($0.type) == t }) }
+                    search(grid, p, pe, k, nil, statusMask, limit, &candidates)
+                }
             } else {
                 search(all, p, pe, k, typeMask, statusMask, limit, &candidates)
             }
@@ -245,6 +255,6 @@ public struct PointIndex: Sendable {
 
     public var memoryBytes: Int {
         resources.count * MemoryLayout<ResourceInfo>.stride
-            + ([all] + byType).reduce(0) { $0 + $1.items.count * MemoryLayout<Item>.stride + $1.cellStart.count * 4 }
+            + ([all] + byType.built).reduce(0) { $0 + $1.items.count * MemoryLayout<Item>.stride + $1.cellStart.count * 4 }
     }
 }
