@@ -282,7 +282,4 @@ public struct JSONParser: ~Copyable {
     }
 
     @inline(__always) private func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
-
-    /// Skips one value without building it.
-    public mutating func skipValue() throws { _ = try parseValue() }
 }

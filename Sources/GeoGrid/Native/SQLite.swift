@@ -19,7 +19,6 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
 public final class Connection {
     let db: OpaquePointer
     private let spatialite: UnsafeMutableRawPointer?
-    private var cache: [String: Statement] = [:]
 
     /// SpatiaLite's library-wide set-up must run once per process before any connection.
     private static let initialiseOnce: Void = { spatialite_initialize() }()
@@ -43,7 +42,8 @@ public final class Connection {
     }
 
     deinit {
-        cache.removeAll()  // statements must be finalised before the connection closes
+        // Statements keep their connection alive, so none is left unfinalised here; sqlite3_close then
+        // succeeds, and SpatiaLite's per-connection state is freed after it, in that order.
         sqlite3_close(db)
         if let spatialite { spatialite_cleanup_ex(spatialite) }
     }
@@ -61,17 +61,6 @@ public final class Connection {
             sqlite3_free(message)
             throw SQLiteError(code: rc, message: text, sql: sql)
         }
-    }
-
-    /// A statement prepared once per connection and reused.
-    public func cached(_ sql: String) throws -> Statement {
-        if let s = cache[sql] {
-            s.reset()
-            return s
-        }
-        let s = try Statement(self, sql)
-        cache[sql] = s
-        return s
     }
 
     public func prepare(_ sql: String) throws -> Statement { try Statement(self, sql) }
