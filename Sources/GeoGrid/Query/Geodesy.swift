@@ -30,20 +30,43 @@ public enum Geodesy {
 
     /// The same, with the ECEF coordinates already known (the nearest-resource index keeps them).
     @inlinable public static func distance(_ p: Position, _ pe: SIMD3<Double>, _ q: Position, _ qe: SIMD3<Double>) -> Double {
+        distance(from: Origin(p), pe, q, qe)
+    }
+
+    /// A point's trigonometry, computed once for many distances from it.
+    public struct Origin: Sendable {
+        public let position: Position
+        public let sinLat: Double, cosLat: Double
+
+        @inlinable public init(_ p: Position) {
+            position = p
+            let lat = p.lat * .pi / 180
+            sinLat = sin(lat)
+            cosLat = cos(lat)
+        }
+    }
+
+    /// The geodesic distance from an origin; see the type's notes for the method and its accuracy.
+    @inlinable public static func distance(from o: Origin, _ pe: SIMD3<Double>, _ q: Position, _ qe: SIMD3<Double>) -> Double {
         let d = qe - pe
         let c = (d * d).sum().squareRoot()
-        if c > chordLimit { return vincenty(p, q).distance }
-        let midLat = (p.lat + q.lat) * .pi / 360
-        let sinMid = sin(midLat)
+        if c > chordLimit { return vincenty(o.position, q).distance }
+        // sin and cos of the mid-latitude from the origin's, by the angle-sum formulas with series for the
+        // half difference (under 0.0032 rad within the chord limit, where the series are exact in doubles).
+        let h = (q.lat - o.position.lat) * .pi / 360
+        let h2 = h * h
+        let sinH = h * (1 - h2 / 6 * (1 - h2 / 20)), cosH = 1 - h2 / 2 * (1 - h2 / 12)
+        let sinMid = o.sinLat * cosH + o.cosLat * sinH
+        let cosMid = o.cosLat * cosH - o.sinLat * sinH
         let w2 = 1 - e2 * sinMid * sinMid
         let w = w2.squareRoot()
         let m = a * (1 - e2) / (w2 * w)  // meridian radius of curvature
         let n = a / w  // prime vertical radius of curvature
-        let dn = (q.lat - p.lat) * .pi / 180 * m
-        let de = (q.lon - p.lon) * .pi / 180 * n * cos(midLat)
-        let h = dn * dn + de * de
-        guard h > 0 else { return c }
-        let inverseR = (dn * dn / h) / m + (de * de / h) / n
+        let dn = 2 * h * m
+        let de = (q.lon - o.position.lon) * .pi / 180 * n * cosMid
+        let hh = dn * dn + de * de
+        guard hh > 0 else { return c }
+        let inverseR = (dn * dn / hh) / m + (de * de / hh) / n
         return c + c * c * c * inverseR * inverseR / 24
     }
 
@@ -57,10 +80,12 @@ public enum Geodesy {
     public struct LocalFrame: Sendable {
         let sinLat: Double, cosLat: Double, sinLon: Double, cosLon: Double
 
-        public init(at p: Position) {
-            let lon = p.lon * .pi / 180, lat = p.lat * .pi / 180
-            sinLat = sin(lat)
-            cosLat = cos(lat)
+        public init(at p: Position) { self.init(Origin(p)) }
+
+        public init(_ o: Origin) {
+            let lon = o.position.lon * .pi / 180
+            sinLat = o.sinLat
+            cosLat = o.cosLat
             sinLon = sin(lon)
             cosLon = cos(lon)
         }

@@ -179,21 +179,29 @@ public struct PointIndex: Sendable {
             search(all, p, pe, k, nil, statusMask, limit, &candidates)
         }
         // Geodesic distances for the candidates only; answers built for the k kept.
-        var scored: [(distance: Double, item: Item)] = []
-        scored.reserveCapacity(candidates.count)
-        for c in candidates {
-            let d = Geodesy.distance(p, pe, c.item.position, c.item.ecef)
-            if d <= limit { scored.append((d, c.item)) }
+        // The candidates' chords are replaced by their geodesic distances, in place.
+        let origin = Geodesy.Origin(p)
+        var scored = candidates
+        candidates = []  // scored is now the only reference: written in place, not copied
+        var kept = 0
+        for i in scored.indices {
+            let item = scored[i].item
+            let d = Geodesy.distance(from: origin, pe, item.position, item.ecef)
+            if d <= limit {
+                scored[kept] = (d, item)
+                kept += 1
+            }
         }
+        scored.removeLast(scored.count - kept)
         if scored.count > 1 {
             // Ties (resources at the same distance) go by id, looked up only then.
             scored.sort { a, b in
-                a.distance != b.distance ? a.distance < b.distance : resources[Int(a.item.resource)].id < resources[Int(b.item.resource)].id
+                a.chord != b.chord ? a.chord < b.chord : resources[Int(a.item.resource)].id < resources[Int(b.item.resource)].id
             }
         }
-        let frame = Geodesy.LocalFrame(at: p)
+        let frame = Geodesy.LocalFrame(origin)
         return scored.prefix(k).map { s in
-            NearestHit(resource: resources[Int(s.item.resource)], distance: s.distance, bearing: frame.bearing(to: s.item.ecef - pe))
+            NearestHit(resource: resources[Int(s.item.resource)], distance: s.chord, bearing: frame.bearing(to: s.item.ecef - pe))
         }
     }
 

@@ -111,7 +111,8 @@ if ProcessInfo.processInfo.environment["QUERY_BENCH_PROFILE"] == "nearest" {
     var total = 0.0
     for round in 0..<3 {
         let t = now()
-        for i in 0..<500_000 { total += resources.nearest(qs[i % qs.count], k: 5)[0].distance }
+        let k = Int(ProcessInfo.processInfo.environment["QUERY_BENCH_K"] ?? "5")!
+        for i in 0..<500_000 { total += resources.nearest(qs[i % qs.count], k: k)[0].distance }
         print("round \(round): \(Int(500_000 / (now() - t))) queries/s")
     }
     if total == 42 { print(total) }
