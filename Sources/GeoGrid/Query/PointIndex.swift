@@ -44,8 +44,9 @@ public struct PointIndex: Sendable {
         var grid: CellGrid
         var cellStart: [Int32]
         var items: [Item]
-        /// A lower bound, in metres, of one cell's width and height anywhere in the extent.
-        var minCellMetres: Double
+        /// Lower bounds, in metres, of one cell's width and of its height anywhere in the extent.
+        var minCellWidth: Double
+        var minCellHeight: Double
     }
 
     public let resources: [ResourceInfo]
@@ -70,7 +71,20 @@ public struct PointIndex: Sendable {
         var built: [Buckets] { grids.withLock { Array($0.values) } }
     }
 
-    public init(resources: [ResourceInfo]) {
+    public init(resources given: [ResourceInfo]) {
+        // Resources are kept in the order of the shared grid's cells, so that neighbours on the ground are
+        // neighbours in memory: a query's answers then come from a few cache lines, not one miss each.
+        let layout = Self.grid(for: given.lazy.map(\.position), count: given.count)
+        let cellOf = given.map { layout.cell($0.position) }
+        var start = [Int](repeating: 0, count: layout.cols * layout.rows + 1)
+        for c in cellOf { start[c + 1] += 1 }
+        for i in 1..<start.count { start[i] += start[i - 1] }
+        var order = [Int](repeating: 0, count: given.count)
+        for (i, c) in cellOf.enumerated() {
+            order[start[c]] = i
+            start[c] += 1
+        }
+        let resources = order.map { given[$0] }
         self.resources = resources
         // Types and statuses are a handful of short names: interned by a scan of the few seen so far, which
         // beats hashing a million strings.
@@ -120,16 +134,24 @@ public struct PointIndex: Sendable {
 
     public var types: [String] { typeNames }
 
-    static func buckets(_ members: [Item]) -> Buckets {
+    /// About four points a cell, cells square on the ground.
+    static func grid<S: Sequence>(for positions: S, count: Int) -> CellGrid where S.Element == Position {
         var extent = BBox.empty
-        for m in members { extent.extend(m.position) }
+        for p in positions { extent.extend(p) }
         if extent.isEmpty { extent = BBox(minX: 0, minY: 0, maxX: 0, maxY: 0) }
         let maxAbsLat = min(89.9, max(abs(extent.minY), abs(extent.maxY)))
         let perDegree = Geodesy.metresPerDegree(atLatitude: maxAbsLat)
         let widthM = max((extent.maxX - extent.minX) * perDegree.lon, 1), heightM = max((extent.maxY - extent.minY) * perDegree.lat, 1)
-        let target = Double(max(1, members.count / 4))
+        let target = Double(max(1, count / 4))
         let cols = min(4096, max(1, Int((target * widthM / heightM).squareRoot())))
-        let grid = CellGrid(extent: extent, cols: cols, rows: min(4096, max(1, Int(target) / cols)))
+        return CellGrid(extent: extent, cols: cols, rows: min(4096, max(1, Int(target) / cols)))
+    }
+
+    static func buckets(_ members: [Item]) -> Buckets {
+        let grid = Self.grid(for: members.lazy.map(\.position), count: members.count)
+        let extent = grid.extent
+        let maxAbsLat = min(89.9, max(abs(extent.minY), abs(extent.maxY)))
+        let perDegree = Geodesy.metresPerDegree(atLatitude: maxAbsLat)
         let cells = members.map { grid.cell($0.position) }
         var start = [Int32](repeating: 0, count: grid.cols * grid.rows + 1)
         for c in cells { start[c + 1] += 1 }
@@ -141,8 +163,8 @@ public struct PointIndex: Sendable {
             fill[c] += 1
         }
         // 1% margin: geodesics between two parallels may bow poleward, where degrees of longitude are shorter.
-        let minCell = 0.99 * min(grid.cellWidth * perDegree.lon, grid.cellHeight * Geodesy.metresPerDegree(atLatitude: 0).lat)
-        return Buckets(grid: grid, cellStart: start, items: items, minCellMetres: minCell)
+        return Buckets(grid: grid, cellStart: start, items: items, minCellWidth: 0.99 * grid.cellWidth * perDegree.lon,
+            minCellHeight: 0.99 * grid.cellHeight * Geodesy.metresPerDegree(atLatitude: 0).lat)
     }
 
     /// How far beyond the k-th chord a candidate must still be kept: chord and geodesic orders can differ only
@@ -211,11 +233,17 @@ public struct PointIndex: Sendable {
         let cols = b.grid.cols, rows = b.grid.rows
         let c0 = b.grid.col(p.lon), r0 = b.grid.row(p.lat)
         let maxRing = max(c0, cols - 1 - c0, r0, rows - 1 - r0)
+        // p's place inside its cell, clamped: outside the grid the bounds stay lower bounds.
+        let fx = min(1, max(0, (p.lon - b.grid.extent.minX) / b.grid.cellWidth - Double(c0)))
+        let fy = min(1, max(0, (p.lat - b.grid.extent.minY) / b.grid.cellHeight - Double(r0)))
         var ring = 0
         while ring <= maxRing {
-            // Every cell at Chebyshev distance ≥ ring is at least (ring - 1) whole cells away from p, and a
-            // geodesic is never shorter than its chord.
-            let bound = Double(max(0, ring - 1)) * b.minCellMetres
+            // Every cell at Chebyshev distance ≥ ring lies outside the block of cells around p's that is
+            // ring - 1 cells wide on each side: no nearer than p's distance to that block's nearest side (a
+            // geodesic is never shorter than its chord, and the bounds above are per-cell minima).
+            let bound = ring == 0 ? 0 : min(
+                (Double(ring - 1) + fx) * b.minCellWidth, (Double(ring) - fx) * b.minCellWidth,
+                (Double(ring - 1) + fy) * b.minCellHeight, (Double(ring) - fy) * b.minCellHeight)
             if bound > limit { break }
             if candidates.count >= k {
                 let kth = candidates[k - 1].chord
