@@ -63,9 +63,7 @@ struct Info: ParsableCommand {
                 ("file_bytes", .number(Double(info.fileBytes))), ("spatialite_version", .string(info.spatialiteVersion)),
                 ("layers", .object(layers)),
             ])
-            var out: [UInt8] = []
-            GeoJSONWriter.value(doc, into: &out)
-            print(String(decoding: out, as: UTF8.self))
+            printJSON(doc)
             return
         }
         print("\(info.path): schema version \(info.schemaVersion), \(info.fileBytes / 1024) KiB, SpatiaLite \(info.spatialiteVersion)")
@@ -79,6 +77,13 @@ struct Info: ParsableCommand {
             printTable(["query index", "memory"], try store.queryIndexMemory().map { [$0.0, String(format: "%.1f MiB", Double($0.1) / 1_048_576)] })
         }
     }
+}
+
+/// Prints one JSON value on a line.
+func printJSON(_ value: JSONValue) {
+    var out: [UInt8] = []
+    GeoJSONWriter.value(value, into: &out)
+    print(String(decoding: out, as: UTF8.self))
 }
 
 func printTable(_ header: [String], _ rows: [[String]]) {

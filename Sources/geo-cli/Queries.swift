@@ -66,9 +66,7 @@ struct Locate: ParsableCommand {
         let p = try point.position()
         let result = locator.locate(point.crs.toWGS84(p))
         if json {
-            var out: [UInt8] = []
-            GeoJSONWriter.value(QueryJSON.locate(result, at: p), into: &out)
-            print(String(decoding: out, as: UTF8.self))
+            printJSON(QueryJSON.locate(result, at: p))
             return
         }
         switch result.owner {
@@ -116,9 +114,7 @@ struct Nearest: ParsableCommand {
             return h
         }
         if json {
-            var out: [UInt8] = []
-            GeoJSONWriter.value(QueryJSON.nearest(hits, at: p), into: &out)
-            print(String(decoding: out, as: UTF8.self))
+            printJSON(QueryJSON.nearest(hits, at: p))
             return
         }
         if hits.isEmpty {

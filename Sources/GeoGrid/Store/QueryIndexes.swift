@@ -24,27 +24,24 @@ final class QueryIndexCache: Sendable {
     }
 
     func locator(_ build: () throws -> Locator) rethrows -> Locator {
-        let (cached, generation) = state.withLock { ($0.locator, $0.generation) }
-        if let cached { return cached }
-        let l = try build()
-        state.withLock { if $0.generation == generation { $0.locator = l } }
-        return l
+        try cached(\.locator, build)
     }
 
     func shapes(_ layer: Layer, _ build: () throws -> ShapeIndex) rethrows -> ShapeIndex {
-        let (cached, generation) = state.withLock { ($0.shapes[layer], $0.generation) }
-        if let cached { return cached }
-        let index = try build()
-        state.withLock { if $0.generation == generation { $0.shapes[layer] = index } }
-        return index
+        try cached(\.shapes[layer], build)
     }
 
     func resources(_ build: () throws -> PointIndex) rethrows -> PointIndex {
-        let (cached, generation) = state.withLock { ($0.resources, $0.generation) }
-        if let cached { return cached }
-        let r = try build()
-        state.withLock { if $0.generation == generation { $0.resources = r } }
-        return r
+        try cached(\.resources, build)
+    }
+
+    /// The index at `slot`, built by `build` when missing; kept only if no write came in between.
+    private func cached<T: Sendable>(_ slot: WritableKeyPath<State, T?> & Sendable, _ build: () throws -> T) rethrows -> T {
+        let (found, generation) = state.withLock { ($0[keyPath: slot], $0.generation) }
+        if let found { return found }
+        let made = try build()
+        state.withLock { if $0.generation == generation { $0[keyPath: slot] = made } }
+        return made
     }
 }
 
