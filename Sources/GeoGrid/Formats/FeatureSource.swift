@@ -15,7 +15,11 @@ public struct FeatureRecord: Sendable {
     public var declaredCRS: String?
 
     /// "feature 12 (line 13)" — how messages name the feature.
-    public var label: String { line.map { "feature \(index) (line \($0))" } ?? "feature \(index)" }
+    public var label: String { Self.label(index: index, line: line) }
+
+    public static func label(index: Int, line: Int?) -> String {
+        line.map { "feature \(index) (line \($0))" } ?? "feature \(index)"
+    }
 }
 
 /// A source problem that stops reading altogether (the file is unreadable past this point).

@@ -50,6 +50,15 @@ extension GeoStore {
     /// Calls `body` with each feature of `layer` in id order, decoded from the store.
     func forEachFeature(_ db: Connection, layer: Layer, bbox: BBox?, _ body: (Feature) throws -> Void) throws {
         let fields = layer.fields
+        try forEachRow(db, layer: layer, bbox: bbox) { id, values, geometry in
+            try body(Feature(id: .int(id), geometry: geometry, properties: zip(fields, values).map { ($0.name, $1.json) }))
+        }
+    }
+
+    /// Calls `body` with each row of `layer` in id order: its id, field values (in `layer.fields` order) and
+    /// geometry. With a bbox the R*Tree picks candidates and only geometries meeting the box are passed on.
+    func forEachRow(_ db: Connection, layer: Layer, bbox: BBox?, _ body: (Int64, [FieldValue], Geometry) throws -> Void) throws {
+        let fields = layer.fields
         var sql = "SELECT id, \(fields.map(\.name).joined(separator: ", ")), geom FROM \(layer.rawValue)"
         if bbox != nil {
             // The R*Tree keeps 32-bit floats rounded outwards: a superset, refined exactly below.
@@ -60,14 +69,9 @@ extension GeoStore {
         if let bbox { try s.bind([.real(bbox.maxX), .real(bbox.minX), .real(bbox.maxY), .real(bbox.minY)]) }
         let geomColumn = Int32(fields.count + 1)
         while try s.step() {
-            let geometry = try s.withBlob(geomColumn) { bytes in
-                do { return try SpatiaLiteBlob.decode(bytes).geometry } catch { throw StoreError("\(layer.rawValue) id \(s.int64(0)): \(error)") }
-            }
+            let geometry = try Self.geometry(s, geomColumn)
             if let bbox, !geometry.intersects(bbox) { continue }
-            var properties: [(String, JSONValue)] = []
-            properties.reserveCapacity(fields.count)
-            for (i, f) in fields.enumerated() { properties.append((f.name, s.value(Int32(i + 1)).json)) }
-            try body(Feature(id: .int(s.int64(0)), geometry: geometry, properties: properties))
+            try body(s.int64(0), (0..<fields.count).map { s.value(Int32($0 + 1)) }, geometry)
         }
     }
 }

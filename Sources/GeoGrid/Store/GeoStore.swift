@@ -55,7 +55,7 @@ public final class GeoStore: Sendable {
 
     /// Runs `body` on a reader inside one read transaction: a snapshot unaffected by concurrent writes.
     public func read<T: Sendable>(_ body: (Connection) throws -> T) throws -> T {
-        let pooled = try idleReaders.withLock { $0.popLast() } ?? Pooled(connection: openReader())
+        let pooled = try idleReaders.withLock { $0.popLast() } ?? Pooled(connection: Connection(path: path, readOnly: true))
         defer {
             idleReaders.withLock { pool in
                 if pool.count < Self.maxIdleReaders { pool.append(pooled) }
@@ -65,11 +65,6 @@ public final class GeoStore: Sendable {
         try db.execute("BEGIN DEFERRED")
         defer { try? db.execute("COMMIT") }
         return try body(db)
-    }
-
-    private func openReader() throws -> Connection {
-        let c = try Connection(path: path, readOnly: true)
-        return c
     }
 }
 

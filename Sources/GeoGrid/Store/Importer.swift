@@ -160,7 +160,7 @@ struct PreparedFeature: Sendable {
     var ignored: [String] = []
     var idNotKept = false
 
-    var label: String { line.map { "feature \(index) (line \($0))" } ?? "feature \(index)" }
+    var label: String { FeatureRecord.label(index: index, line: line) }
 }
 
 /// The preparing stage: owns its GEOS context and PROJ transform, on its own thread.

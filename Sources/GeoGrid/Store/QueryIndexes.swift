@@ -94,13 +94,8 @@ extension GeoStore {
     public func shapeIndex(_ layer: Layer) throws -> ShapeIndex {
         try queryIndexes.shapes(layer) {
             try read { db in
-                let fields = layer.fields
-                let s = try db.prepare("SELECT id, \(fields.map(\.name).joined(separator: ", ")), geom FROM \(layer.rawValue) ORDER BY id")
                 var features: [(id: Int64, geometry: Geometry, values: [FieldValue])] = []
-                while try s.step() {
-                    let values = (0..<fields.count).map { s.value(Int32($0 + 1)) }
-                    features.append((s.int64(0), try Self.geometry(s, Int32(fields.count + 1)), values))
-                }
+                try forEachRow(db, layer: layer, bbox: nil) { id, values, geometry in features.append((id, geometry, values)) }
                 return ShapeIndex(layer: layer, features: features)
             }
         }
