@@ -72,9 +72,50 @@ public final class Connection {
         return try s.step() ? s.value(0) : .null
     }
 
+    /// Rows of the layer tables written through this connection, recorded once `recordChanges()` was called.
+    let changeLog = ChangeLog()
+
+    /// From now on, every row inserted, updated or deleted in a layer table is noted in `changeLog` (SQLite's
+    /// update hook: it sees rows changed by any statement, triggers included).
+    func recordChanges() {
+        sqlite3_update_hook(db, { context, _, _, table, rowid in
+            guard let context, let table else { return }
+            Unmanaged<ChangeLog>.fromOpaque(context).takeUnretainedValue().note(table: table, rowid: rowid)
+        }, Unmanaged.passUnretained(changeLog).toOpaque())
+    }
+
     public var changes: Int { Int(sqlite3_changes(db)) }
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(db) }
     public var isInTransaction: Bool { sqlite3_get_autocommit(db) == 0 }
+}
+
+/// Row ids written per layer since the last `take()`. Past `wholeLayerAfter` rows a layer is only marked
+/// as changed throughout (an import of a million rows need not list them).
+final class ChangeLog {
+    struct Changes {
+        var rows: [Layer: Set<Int64>] = [:]
+        var whole: Set<Layer> = []
+        var isEmpty: Bool { rows.isEmpty && whole.isEmpty }
+        func touches(_ layer: Layer) -> Bool { whole.contains(layer) || rows[layer] != nil }
+    }
+    static let wholeLayerAfter = 50_000
+    private var changes = Changes()
+    private static let tables: [(name: [CChar], layer: Layer)] = Layer.allCases.map { (Array($0.rawValue.utf8CString), $0) }
+
+    func note(table: UnsafePointer<CChar>, rowid: Int64) {
+        guard let layer = Self.tables.first(where: { strcmp($0.name, table) == 0 })?.layer else { return }
+        if changes.whole.contains(layer) { return }
+        changes.rows[layer, default: []].insert(rowid)
+        if changes.rows[layer]!.count > Self.wholeLayerAfter {
+            changes.rows[layer] = nil
+            changes.whole.insert(layer)
+        }
+    }
+
+    func take() -> Changes {
+        defer { changes = Changes() }
+        return changes
+    }
 }
 
 /// A prepared statement, finalised in deinit. Borrowed from its connection, which it keeps alive.

@@ -23,6 +23,25 @@ public enum Geodesy {
         return SIMD3(n * cosLat * cos(lon), n * cosLat * sin(lon), n * (1 - e2) * sinLat)
     }
 
+    /// A query point with everything distances and bearings from it need, from one sine and cosine each of
+    /// its latitude and longitude.
+    public struct QueryPoint: Sendable {
+        public let origin: Origin
+        public let ecef: SIMD3<Double>
+        public let frame: LocalFrame
+
+        public init(_ p: Position) {
+            let lon = p.lon * .pi / 180, lat = p.lat * .pi / 180
+            let sinLat = sin(lat), cosLat = cos(lat), sinLon = sin(lon), cosLon = cos(lon)
+            let n = a / (1 - e2 * sinLat * sinLat).squareRoot()
+            ecef = SIMD3(n * cosLat * cosLon, n * cosLat * sinLon, n * (1 - e2) * sinLat)
+            origin = Origin(position: p, sinLat: sinLat, cosLat: cosLat)
+            frame = LocalFrame(sinLat: sinLat, cosLat: cosLat, sinLon: sinLon, cosLon: cosLon)
+        }
+
+        public var position: Position { origin.position }
+    }
+
     /// The geodesic distance in metres.
     public static func distance(_ p: Position, _ q: Position) -> Double {
         distance(p, ecef(p), q, ecef(q))
@@ -43,6 +62,12 @@ public enum Geodesy {
             let lat = p.lat * .pi / 180
             sinLat = sin(lat)
             cosLat = cos(lat)
+        }
+
+        init(position: Position, sinLat: Double, cosLat: Double) {
+            self.position = position
+            self.sinLat = sinLat
+            self.cosLat = cosLat
         }
     }
 
@@ -81,6 +106,13 @@ public enum Geodesy {
         let sinLat: Double, cosLat: Double, sinLon: Double, cosLon: Double
 
         public init(at p: Position) { self.init(Origin(p)) }
+
+        init(sinLat: Double, cosLat: Double, sinLon: Double, cosLon: Double) {
+            self.sinLat = sinLat
+            self.cosLat = cosLat
+            self.sinLon = sinLon
+            self.cosLon = cosLon
+        }
 
         public init(_ o: Origin) {
             let lon = o.position.lon * .pi / 180

@@ -60,6 +60,7 @@ public final class LocateResult: Sendable, Hashable {
 /// thread and replaced whole when the grids or communities change.
 public struct Locator: Sendable {
     let grids: [GridInfo]
+    public var gridCount: Int { grids.count }
     let gridIndex: PolygonIndex
     let communities: [AreaInfo]
     let communityIndex: PolygonIndex

@@ -9,6 +9,15 @@ public struct ResourceInfo: Sendable, Hashable {
     public var capacity: Int64?
     public var status: String
     public var position: Position
+
+    public init(id: Int64, type: String, name: String? = nil, capacity: Int64? = nil, status: String, position: Position) {
+        self.id = id
+        self.type = type
+        self.name = name
+        self.capacity = capacity
+        self.status = status
+        self.position = position
+    }
 }
 
 public struct NearestHit: Sendable, Hashable {
@@ -19,37 +28,50 @@ public struct NearestHit: Sendable, Hashable {
     public var bearing: Double
 }
 
-/// k-nearest resources from memory. Resources sit in uniform grids of cells (one over all of them, and one
-/// per type for queries asking for a type that is a minority), searched in rings of cells outward from the
-/// query until no unseen cell can hold anything nearer than the k-th found.
+/// k-nearest resources from memory, for one immutable set of resources. Resources sit in uniform grids of
+/// cells (one over all of them, and one per type for queries asking for a type that is a minority), searched
+/// in rings of cells outward from the query until no unseen cell can hold anything nearer than the k-th found.
 ///
-/// The search ranks by the straight chord between ECEF coordinates, which costs a few multiplications; the
-/// geodesic distance (`Geodesy.distance`) is computed only for the final candidates: the k nearest by chord
-/// and any within a margin of the k-th, wide enough that ordering by chord and by geodesic cannot differ
-/// outside it. The answer is therefore exactly the k smallest geodesic distances (ties by id).
-public struct PointIndex: Sendable {
-    /// 48 bytes: all that the search and the distances read, so that a query touches `resources` (a large
-    /// array of strings) only for the k answers; a cache miss there per candidate was most of a query's time.
-    struct Item: Sendable {
+/// The search ranks by the straight chord between ECEF coordinates, held as 32-bit floats relative to the
+/// grid's centre: 16 bytes a resource, so that the whole search structure of a million resources (16 MB) stays
+/// in the processor's last-level cache, where the 48-byte doubles it replaced did not. The floats' rounding
+/// is bounded (`Buckets.keyError`) and every cut-off is widened by it. Exact doubles are read only for the
+/// candidates that survive: their geodesic distance (`Geodesy.distance`) decides, and candidates are kept
+/// within a margin of the k-th wide enough that ordering by chord and by geodesic cannot differ outside it.
+/// The answer is therefore exactly the k smallest geodesic distances (ties by id).
+public final class PointIndex: Sendable {
+    /// What the search reads: the chord's coordinates and the type and status for filters.
+    struct Key: Sendable {
+        var x: Float, y: Float, z: Float
+        /// type << 16 | status
+        var tag: UInt32
+    }
+
+    /// What a surviving candidate reads: exact coordinates and the resource it stands for.
+    struct Exact: Sendable {
         var x: Double, y: Double, z: Double
         var position: Position
         var resource: Int32
-        var type: UInt16
-        var status: UInt16
-
-        var ecef: SIMD3<Double> { SIMD3(x, y, z) }
     }
 
     struct Buckets: Sendable {
         var grid: CellGrid
         var cellStart: [Int32]
-        var items: [Item]
+        var keys: [Key]
+        var exact: [Exact]
+        /// The keys are ECEF minus this.
+        var center: SIMD3<Double>
+        /// An upper bound on |chord from the keys - exact chord|, in metres.
+        var keyError: Double
         /// Lower bounds, in metres, of one cell's width and of its height anywhere in the extent.
         var minCellWidth: Double
         var minCellHeight: Double
     }
 
+    /// The resources, in the order of the cells of `all`.
     public let resources: [ResourceInfo]
+    /// Indices into `resources`, in order of id.
+    let byID: [Int32]
     let typeNames: [String]
     let statusNames: [String]
     let all: Buckets
@@ -72,67 +94,94 @@ public struct PointIndex: Sendable {
     }
 
     public init(resources given: [ResourceInfo]) {
+        let n = given.count
         // Resources are kept in the order of the shared grid's cells, so that neighbours on the ground are
-        // neighbours in memory: a query's answers then come from a few cache lines, not one miss each.
-        let layout = Self.grid(for: given.lazy.map(\.position), count: given.count)
-        let cellOf = given.map { layout.cell($0.position) }
-        var start = [Int](repeating: 0, count: layout.cols * layout.rows + 1)
-        for c in cellOf { start[c + 1] += 1 }
-        for i in 1..<start.count { start[i] += start[i - 1] }
-        var order = [Int](repeating: 0, count: given.count)
-        for (i, c) in cellOf.enumerated() {
-            order[start[c]] = i
-            start[c] += 1
+        // neighbours in memory: a query's candidates and answers then come from a few cache lines.
+        let layout = Self.grid(for: given.lazy.map(\.position), count: n)
+        var start = [Int32](repeating: 0, count: layout.cols * layout.rows + 1)
+        var slotOfGiven = [Int32](repeating: 0, count: n)
+        for (i, r) in given.enumerated() {
+            let c = layout.cell(r.position)
+            slotOfGiven[i] = Int32(c)
+            start[c + 1] += 1
         }
-        let resources = order.map { given[$0] }
+        for c in 1..<start.count { start[c] += start[c - 1] }
+        var fill = start
+        for i in 0..<n {
+            let c = Int(slotOfGiven[i])
+            slotOfGiven[i] = fill[c]
+            fill[c] += 1
+        }
+        var ordered = given
+        for i in 0..<n { ordered[Int(slotOfGiven[i])] = given[i] }
+        let resources = ordered
         self.resources = resources
+        // Slots by id, for finding a row again when it changes.
+        if zip(given, given.dropFirst()).allSatisfy({ $0.id < $1.id }) {
+            byID = slotOfGiven
+        } else {
+            byID = resources.indices.sorted { resources[$0].id < resources[$1].id }.map { Int32($0) }
+        }
         // Types and statuses are a handful of short names: interned by a scan of the few seen so far, which
-        // beats hashing a million strings.
-        func intern(_ name: String, _ names: inout [String]) -> UInt16 {
-            if let i = names.firstIndex(of: name) { return UInt16(i) }
+        // beats hashing a million strings; then renumbered in name order, so that numbers do not depend on
+        // the rows' order.
+        func intern(_ name: String, _ names: inout [String]) -> UInt32 {
+            if let i = names.firstIndex(of: name) { return UInt32(i) }
             names.append(name)
-            return UInt16(names.count - 1)
+            return UInt32(names.count - 1)
         }
         var types: [String] = [], statuses: [String] = []
-        var rawType = [UInt16](repeating: 0, count: resources.count), rawStatus = rawType
-        var lastType = "", lastTypeIndex: UInt16 = 0
+        var rawTags = [UInt32](repeating: 0, count: n)
+        var lastType = "", lastTypeIndex: UInt32 = 0, lastStatus = "", lastStatusIndex: UInt32 = 0
         for (i, r) in resources.enumerated() {
             if r.type != lastType || types.isEmpty {
                 lastType = r.type
                 lastTypeIndex = intern(r.type, &types)
             }
-            rawType[i] = lastTypeIndex
-            rawStatus[i] = intern(r.status, &statuses)
+            if r.status != lastStatus || statuses.isEmpty {
+                lastStatus = r.status
+                lastStatusIndex = intern(r.status, &statuses)
+            }
+            rawTags[i] = lastTypeIndex << 16 | lastStatusIndex
         }
-        // Sorted names, so that type and status indices do not depend on the rows' order.
+        precondition(types.count <= 65_536 && statuses.count <= 65_536, "more than 65,536 resource types or statuses")
         let typeOrder = types.indices.sorted { types[$0] < types[$1] }, statusOrder = statuses.indices.sorted { statuses[$0] < statuses[$1] }
-        var typeRank = [UInt16](repeating: 0, count: types.count), statusRank = [UInt16](repeating: 0, count: statuses.count)
-        for (rank, i) in typeOrder.enumerated() { typeRank[i] = UInt16(rank) }
-        for (rank, i) in statusOrder.enumerated() { statusRank[i] = UInt16(rank) }
+        var typeRank = [UInt32](repeating: 0, count: types.count), statusRank = [UInt32](repeating: 0, count: statuses.count)
+        for (rank, i) in typeOrder.enumerated() { typeRank[i] = UInt32(rank) }
+        for (rank, i) in statusOrder.enumerated() { statusRank[i] = UInt32(rank) }
         typeNames = typeOrder.map { types[$0] }
         statusNames = statusOrder.map { statuses[$0] }
-        let typeOf = rawType.map { typeRank[Int($0)] }, statusOf = rawStatus.map { statusRank[Int($0)] }
-        var items = [Item](repeating: Item(x: 0, y: 0, z: 0, position: Position(0, 0), resource: 0, type: 0, status: 0), count: resources.count)
+        var counts = [Int](repeating: 0, count: typeNames.count)
+        var tags = rawTags
+        for i in 0..<n {
+            let t = typeRank[Int(rawTags[i] >> 16)]
+            tags[i] = t << 16 | statusRank[Int(rawTags[i] & 0xFFFF)]
+            counts[Int(t)] += 1
+        }
+        typeCounts = counts
         // ECEF coordinates on both cores: the trigonometry is most of an index build.
-        items.withUnsafeMutableBufferPointer { out in
+        var members = [Exact](repeating: Exact(x: 0, y: 0, z: 0, position: Position(0, 0), resource: 0), count: n)
+        members.withUnsafeMutableBufferPointer { out in
             nonisolated(unsafe) let out = out
-            let chunk = (resources.count + 1) / 2
+            let chunk = (n + 1) / 2
             DispatchQueue.concurrentPerform(iterations: 2) { part in
-                for i in (part * chunk)..<min(resources.count, (part + 1) * chunk) {
-                    let r = resources[i]
-                    let e = Geodesy.ecef(r.position)
-                    out[i] = Item(x: e.x, y: e.y, z: e.z, position: r.position, resource: Int32(i), type: typeOf[i], status: statusOf[i])
+                for i in (part * chunk)..<min(n, (part + 1) * chunk) {
+                    let p = resources[i].position, e = Geodesy.ecef(p)
+                    out[i] = Exact(x: e.x, y: e.y, z: e.z, position: p, resource: Int32(i))
                 }
             }
         }
-        var counts = [Int](repeating: 0, count: typeNames.count)
-        for t in typeOf { counts[Int(t)] += 1 }
-        typeCounts = counts
-        all = Self.buckets(items)
+        all = Self.buckets(members, tags, inCellOrderOf: layout, cellStart: start)
         byType = TypeGrids()
     }
 
+    /// The index in `resources` of the resource with this id.
+    func index(ofID id: Int64) -> Int? {
+        Overlay.find(id, in: byID.count) { resources[Int(byID[$0])].id }.map { Int(byID[$0]) }
+    }
+
     public var types: [String] { typeNames }
+    public var count: Int { resources.count }
 
     /// About four points a cell, cells square on the ground.
     static func grid<S: Sequence>(for positions: S, count: Int) -> CellGrid where S.Element == Position {
@@ -147,24 +196,58 @@ public struct PointIndex: Sendable {
         return CellGrid(extent: extent, cols: cols, rows: min(4096, max(1, Int(target) / cols)))
     }
 
-    static func buckets(_ members: [Item]) -> Buckets {
-        let grid = Self.grid(for: members.lazy.map(\.position), count: members.count)
+    /// The bucket grid of `members` (with their tags), filed by counting sort; or, when they are already in
+    /// the order of `layout`'s cells, kept so.
+    static func buckets(_ members: [Exact], _ tags: [UInt32], inCellOrderOf layout: CellGrid? = nil, cellStart: [Int32]? = nil) -> Buckets {
+        let grid = layout ?? Self.grid(for: members.lazy.map(\.position), count: members.count)
         let extent = grid.extent
         let maxAbsLat = min(89.9, max(abs(extent.minY), abs(extent.maxY)))
         let perDegree = Geodesy.metresPerDegree(atLatitude: maxAbsLat)
-        let cells = members.map { grid.cell($0.position) }
-        var start = [Int32](repeating: 0, count: grid.cols * grid.rows + 1)
-        for c in cells { start[c + 1] += 1 }
-        for k in 1..<start.count { start[k] += start[k - 1] }
-        var fill = start
-        var items = members
-        for (m, c) in zip(members, cells) {
-            items[Int(fill[c])] = m
-            fill[c] += 1
+        var start: [Int32], exact: [Exact], exactTags: [UInt32]
+        if let layout, let cellStart {
+            precondition(layout.cols == grid.cols && cellStart.count == grid.cols * grid.rows + 1)
+            (start, exact, exactTags) = (cellStart, members, tags)
+        } else {
+            var cells = [Int32](repeating: 0, count: members.count)
+            start = [Int32](repeating: 0, count: grid.cols * grid.rows + 1)
+            for (i, m) in members.enumerated() {
+                let c = grid.cell(m.position)
+                cells[i] = Int32(c)
+                start[c + 1] += 1
+            }
+            for k in 1..<start.count { start[k] += start[k - 1] }
+            exact = members
+            exactTags = tags
+            var fill = start
+            for (i, m) in members.enumerated() {
+                let c = Int(cells[i])
+                let slot = Int(fill[c])
+                fill[c] += 1
+                exact[slot] = m
+                exactTags[slot] = tags[i]
+            }
         }
+        var lo = SIMD3<Double>(repeating: .infinity), hi = SIMD3<Double>(repeating: -.infinity)
+        for m in members {
+            let e = SIMD3(m.x, m.y, m.z)
+            lo = pointwiseMin(lo, e)
+            hi = pointwiseMax(hi, e)
+        }
+        let center = members.isEmpty ? SIMD3<Double>.zero : (lo + hi) / 2
+        let reach = members.isEmpty ? 0 : ((hi - lo) / 2).max()
+        let keys = [Key](unsafeUninitializedCapacity: exact.count) { out, initialised in
+            for (slot, m) in exact.enumerated() {
+                let d = SIMD3(m.x, m.y, m.z) - center
+                out.initializeElement(at: slot, to: Key(x: Float(d.x), y: Float(d.y), z: Float(d.z), tag: exactTags[slot]))
+            }
+            initialised = exact.count
+        }
+        // Rounding to Float moves each coordinate by at most 2⁻²⁴ of its magnitude (≤ reach): the chord by at
+        // most √3 times that; doubled for safety, plus a micrometre for the subtraction from the centre.
+        let keyError = 2 * 3.0.squareRoot() * reach * 0x1p-24 + 1e-6
         // 1% margin: geodesics between two parallels may bow poleward, where degrees of longitude are shorter.
-        return Buckets(grid: grid, cellStart: start, items: items, minCellWidth: 0.99 * grid.cellWidth * perDegree.lon,
-            minCellHeight: 0.99 * grid.cellHeight * Geodesy.metresPerDegree(atLatitude: 0).lat)
+        return Buckets(grid: grid, cellStart: start, keys: keys, exact: exact, center: center, keyError: keyError,
+            minCellWidth: 0.99 * grid.cellWidth * perDegree.lon, minCellHeight: 0.99 * grid.cellHeight * Geodesy.metresPerDegree(atLatitude: 0).lat)
     }
 
     /// How far beyond the k-th chord a candidate must still be kept: chord and geodesic orders can differ only
@@ -174,123 +257,287 @@ public struct PointIndex: Sendable {
         chord > 30_000 ? chord * 0.005 : chord * chord * chord * 2e-17 + 1e-6
     }
 
+    /// A lower bound on the chord to anything `ground` metres away over the ellipsoid: the arc itself up to
+    /// 100 km (where chord and arc differ by under 1e-5 of it, inside the cells' 1% margin), beyond that the
+    /// chord of that arc on a sphere of the polar radius.
+    @inline(__always) static func chordBound(_ ground: Double) -> Double {
+        if ground < 100_000 { return ground }
+        let r = Geodesy.b
+        return 2 * r * sin(min(ground, .pi * r) / (2 * r))
+    }
+
+    /// Which of `names` a query accepts, as a bit set over their numbers; nil when all are.
+    static func mask(_ wanted: Set<String>?, _ names: [String]) -> [UInt64]? {
+        guard let wanted else { return nil }
+        var bits = [UInt64](repeating: 0, count: (names.count + 63) / 64)
+        for (i, name) in names.enumerated() where wanted.contains(name) { bits[i >> 6] |= 1 << UInt64(i & 63) }
+        return bits
+    }
+
+    @inline(__always) static func test(_ bits: [UInt64], _ i: UInt32) -> Bool { bits[Int(i >> 6)] & (1 << UInt64(i & 63)) != 0 }
+
+    /// A resource found, with its geodesic distance: what a query's candidates become.
+    struct Scored {
+        var distance: Double
+        var resource: Int32
+        var ecef: SIMD3<Double>
+    }
+
     /// The `k` resources nearest to `p`, nearest first (ties by id), among `types` (all when nil) whose status
     /// is in `statuses` (any when nil), no farther than `within` metres when given.
     public func nearest(_ p: Position, k: Int, types: Set<String>? = nil, statuses: Set<String>? = nil, within: Double? = nil) -> [NearestHit] {
         guard k > 0, !resources.isEmpty else { return [] }
-        let pe = Geodesy.ecef(p)
-        let limit = within ?? .infinity
-        var candidates: [(chord: Double, item: Item)] = []
-        candidates.reserveCapacity(k + 8)
-        let statusMask = statuses.map { wanted in statusNames.map { wanted.contains($0) } }
-        if let types {
-            let typeMask = typeNames.map { types.contains($0) }
-            var wantedCount = 0
-            for (t, on) in typeMask.enumerated() where on { wantedCount += typeCounts[t] }
-            if wantedCount == 0 { return [] }
-            // A type that is a minority is searched in its own grid; otherwise the shared grid with a filter.
-            if wantedCount * 2 < resources.count {
-                for (t, on) in typeMask.enumerated() where on {
-                    let grid = byType.grid(t) { Self.buckets(all.items.filter { Int($0.type) == t }) }
-                    search(grid, p, pe, k, nil, statusMask, limit, &candidates)
-                }
-            } else {
-                search(all, p, pe, k, typeMask, statusMask, limit, &candidates)
+        let q = Geodesy.QueryPoint(p)
+        return withScratch(Scored.self, capacity: k + 32) { found in
+            collect(q, k: k, types: types, statuses: statuses, within: within, skipping: nil, into: &found)
+            return (0..<min(k, found.count)).map { i in
+                let s = found[i]
+                return NearestHit(resource: resources[Int(s.resource)], distance: s.distance, bearing: q.frame.bearing(to: s.ecef - q.ecef))
             }
-        } else {
-            search(all, p, pe, k, nil, statusMask, limit, &candidates)
-        }
-        // Geodesic distances for the candidates only; answers built for the k kept.
-        // The candidates' chords are replaced by their geodesic distances, in place.
-        let origin = Geodesy.Origin(p)
-        var scored = candidates
-        candidates = []  // scored is now the only reference: written in place, not copied
-        var kept = 0
-        for i in scored.indices {
-            let item = scored[i].item
-            let d = Geodesy.distance(from: origin, pe, item.position, item.ecef)
-            if d <= limit {
-                scored[kept] = (d, item)
-                kept += 1
-            }
-        }
-        scored.removeLast(scored.count - kept)
-        if scored.count > 1 {
-            // Ties (resources at the same distance) go by id, looked up only then.
-            scored.sort { a, b in
-                a.chord != b.chord ? a.chord < b.chord : resources[Int(a.item.resource)].id < resources[Int(b.item.resource)].id
-            }
-        }
-        let frame = Geodesy.LocalFrame(origin)
-        return scored.prefix(k).map { s in
-            NearestHit(resource: resources[Int(s.item.resource)], distance: s.chord, bearing: frame.bearing(to: s.item.ecef - pe))
         }
     }
 
-    private func search(_ b: Buckets, _ p: Position, _ pe: SIMD3<Double>, _ k: Int, _ typeMask: [Bool]?, _ statusMask: [Bool]?, _ limit: Double,
-        _ candidates: inout [(chord: Double, item: Item)]
+    /// Fills `found` with the k best, nearest first (ties by id); more may follow them, to be ignored.
+    /// `skipping` marks resources (by their index in `resources`) to leave out: those replaced or deleted
+    /// since this index was built.
+    func collect(_ q: Geodesy.QueryPoint, k: Int, types: Set<String>?, statuses: Set<String>?, within: Double?, skipping: Bitset?,
+        into found: inout Scratch<Scored>
     ) {
-        let cols = b.grid.cols, rows = b.grid.rows
-        let c0 = b.grid.col(p.lon), r0 = b.grid.row(p.lat)
-        let maxRing = max(c0, cols - 1 - c0, r0, rows - 1 - r0)
-        // p's place inside its cell, clamped: outside the grid the bounds stay lower bounds.
-        let fx = min(1, max(0, (p.lon - b.grid.extent.minX) / b.grid.cellWidth - Double(c0)))
-        let fy = min(1, max(0, (p.lat - b.grid.extent.minY) / b.grid.cellHeight - Double(r0)))
-        var ring = 0
-        while ring <= maxRing {
-            // Every cell at Chebyshev distance ≥ ring lies outside the block of cells around p's that is
-            // ring - 1 cells wide on each side: no nearer than p's distance to that block's nearest side (a
-            // geodesic is never shorter than its chord, and the bounds above are per-cell minima).
-            let bound = ring == 0 ? 0 : min(
-                (Double(ring - 1) + fx) * b.minCellWidth, (Double(ring) - fx) * b.minCellWidth,
-                (Double(ring - 1) + fy) * b.minCellHeight, (Double(ring) - fy) * b.minCellHeight)
-            if bound > limit { break }
+        guard k > 0, !resources.isEmpty else { return }
+        let limit = within ?? .infinity
+        let statusMask = Self.mask(statuses, statusNames)
+        if let types {
+            let typeMask = Self.mask(types, typeNames)!
+            var wantedCount = 0
+            for t in typeNames.indices where Self.test(typeMask, UInt32(t)) { wantedCount += typeCounts[t] }
+            if wantedCount == 0 { return }
+            // A type that is a minority is searched in its own grid; otherwise the shared grid with a filter.
+            if wantedCount * 2 < resources.count {
+                for t in typeNames.indices where Self.test(typeMask, UInt32(t)) {
+                    let grid = byType.grid(t) {
+                        let slots = all.keys.indices.filter { Int(all.keys[$0].tag >> 16) == t }
+                        return Self.buckets(slots.map { all.exact[$0] }, slots.map { all.keys[$0].tag })
+                    }
+                    search(grid, q, k, nil, statusMask, limit, skipping, &found)
+                }
+            } else {
+                search(all, q, k, typeMask, statusMask, limit, skipping, &found)
+            }
+        } else {
+            search(all, q, k, nil, statusMask, limit, skipping, &found)
+        }
+        // Nearest first; ties (resources at the same distance) by id, looked up only then. Insertion sort:
+        // there are k and a few.
+        for i in 1..<max(1, found.count) {
+            let x = found[i]
+            var j = i
+            while j > 0 {
+                let y = found[j - 1]
+                if y.distance < x.distance || (y.distance == x.distance && resources[Int(y.resource)].id < resources[Int(x.resource)].id) { break }
+                found[j] = y
+                j -= 1
+            }
+            found[j] = x
+        }
+    }
+
+    /// Adds to `found` every resource of `b` that may be among the k nearest, with its geodesic distance.
+    private func search(_ b: Buckets, _ q: Geodesy.QueryPoint, _ k: Int, _ typeMask: [UInt64]?, _ statusMask: [UInt64]?, _ limit: Double,
+        _ skipping: Bitset?, _ found: inout Scratch<Scored>
+    ) {
+        if b.keys.isEmpty { return }
+        b.keys.withUnsafeBufferPointer { keys in
+            b.cellStart.withUnsafeBufferPointer { starts in
+                b.exact.withUnsafeBufferPointer { exact in
+                    withScratch(Candidate.self, capacity: k + 32) { candidates in
+                        var search = RingSearch(b, keys, starts, exact, q, k, typeMask, statusMask, limit, skipping)
+                        search.run(&candidates)
+                        // Geodesic distances from the exact coordinates, for the survivors only.
+                        for i in 0..<candidates.count {
+                            let e = exact[Int(candidates[i].slot)]
+                            let qe = SIMD3(e.x, e.y, e.z)
+                            let d = Geodesy.distance(from: q.origin, q.ecef, e.position, qe)
+                            if d <= limit { found.append(Scored(distance: d, resource: e.resource, ecef: qe)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    struct Candidate {
+        var chord: Double
+        var slot: Int32
+    }
+
+    /// One query's walk over the rings of cells around it: a struct with mutating methods over raw buffers,
+    /// not closures over local variables (captured variables cost a dynamic exclusivity check on every access)
+    /// nor copies of the arrays (a retain and release each).
+    private struct RingSearch {
+        let keys: UnsafeBufferPointer<Key>, starts: UnsafeBufferPointer<Int32>, exact: UnsafeBufferPointer<Exact>
+        let grid: CellGrid
+        let minCellWidth: Double, minCellHeight: Double, keyError: Double
+        let k: Int
+        let typeMask: [UInt64]?, statusMask: [UInt64]?
+        let limit: Double
+        let skipping: Bitset?
+        let c0: Int, r0: Int, fx: Double, fy: Double
+        /// The query point relative to the keys' centre.
+        let q: SIMD3<Double>
+        /// A cell is visited while its bound may beat `reach` (true chords); a key is kept while its
+        /// approximate chord may beat `keep`.
+        var reach: Double, keep: Double
+
+        init(_ b: Buckets, _ keys: UnsafeBufferPointer<Key>, _ starts: UnsafeBufferPointer<Int32>, _ exact: UnsafeBufferPointer<Exact>,
+            _ query: Geodesy.QueryPoint, _ k: Int, _ typeMask: [UInt64]?, _ statusMask: [UInt64]?, _ limit: Double, _ skipping: Bitset?
+        ) {
+            self.keys = keys
+            self.starts = starts
+            self.exact = exact
+            grid = b.grid
+            minCellWidth = b.minCellWidth
+            minCellHeight = b.minCellHeight
+            keyError = b.keyError
+            self.k = k
+            self.typeMask = typeMask
+            self.statusMask = statusMask
+            self.limit = limit
+            self.skipping = skipping
+            let p = query.position
+            c0 = grid.col(p.lon)
+            r0 = grid.row(p.lat)
+            // p's place inside its cell, clamped: outside the grid the bounds stay lower bounds.
+            fx = min(1, max(0, (p.lon - grid.extent.minX) / grid.cellWidth - Double(c0)))
+            fy = min(1, max(0, (p.lat - grid.extent.minY) / grid.cellHeight - Double(r0)))
+            q = query.ecef - b.center
+            reach = limit
+            keep = limit + keyError
+        }
+
+        mutating func run(_ candidates: inout Scratch<Candidate>) {
+            let cols = grid.cols, rows = grid.rows
+            let maxRing = max(c0, cols - 1 - c0, r0, rows - 1 - r0)
+            var ring = 0
+            while ring <= maxRing {
+                // Every cell at Chebyshev distance ≥ ring lies outside the block of cells around p's that is
+                // ring - 1 cells wide on each side: no nearer than p's distance to that block's nearest side
+                // (a geodesic is never shorter than its chord, and the bounds above are per-cell minima).
+                let bound = ring == 0 ? 0 : min(
+                    (Double(ring - 1) + fx) * minCellWidth, (Double(ring) - fx) * minCellWidth,
+                    (Double(ring - 1) + fy) * minCellHeight, (Double(ring) - fy) * minCellHeight)
+                if PointIndex.chordBound(bound) > reach { break }
+                // The ring's cells: whole rows at its top and bottom, its two end cells in the rows between.
+                for r in max(0, r0 - ring)...min(rows - 1, r0 + ring) {
+                    if r == r0 - ring || r == r0 + ring {
+                        for c in max(0, c0 - ring)...min(cols - 1, c0 + ring) { visit(r, c, &candidates) }
+                    } else {
+                        if c0 - ring >= 0 { visit(r, c0 - ring, &candidates) }
+                        if c0 + ring < cols { visit(r, c0 + ring, &candidates) }
+                    }
+                }
+                ring += 1
+            }
+        }
+
+        @inline(__always) mutating func visit(_ r: Int, _ c: Int, _ candidates: inout Scratch<Candidate>) {
+            // The cell's distance from p, east-west and north-south, in whole cells and p's fraction of one.
+            let dxCells = c < c0 ? Double(c0 - c - 1) + fx : c > c0 ? Double(c - c0 - 1) + 1 - fx : 0
+            let dyCells = r < r0 ? Double(r0 - r - 1) + fy : r > r0 ? Double(r - r0 - 1) + 1 - fy : 0
+            let ex = dxCells * minCellWidth, ny = dyCells * minCellHeight
+            if PointIndex.chordBound((ex * ex + ny * ny).squareRoot()) > reach { return }
+            let cell = r * grid.cols + c
+            for slot in Int(starts[cell])..<Int(starts[cell + 1]) {
+                let key = keys[slot]
+                if let typeMask, !PointIndex.test(typeMask, key.tag >> 16) { continue }
+                if let statusMask, !PointIndex.test(statusMask, key.tag & 0xFFFF) { continue }
+                let dx = Double(key.x) - q.x, dy = Double(key.y) - q.y, dz = Double(key.z) - q.z
+                let chord = (dx * dx + dy * dy + dz * dz).squareRoot()
+                if chord > keep { continue }
+                if let skipping, skipping[Int(exact[slot].resource)] { continue }
+                add(chord, slot, &candidates)
+            }
+        }
+
+        mutating func add(_ chord: Double, _ slot: Int, _ candidates: inout Scratch<Candidate>) {
+            candidates.append(Candidate(chord: chord, slot: Int32(slot)))
+            var i = candidates.count - 1
+            while i > 0 && candidates[i - 1].chord > chord {
+                candidates[i] = candidates[i - 1]
+                i -= 1
+            }
+            candidates[i] = Candidate(chord: chord, slot: Int32(slot))
             if candidates.count >= k {
-                let kth = candidates[k - 1].chord
-                if bound > kth + Self.margin(kth) { break }
+                // The true k-th chord is at most the approximate one plus the error.
+                let kth = candidates[k - 1].chord + keyError
+                reach = min(limit, kth + PointIndex.margin(kth))
+                keep = min(limit + keyError, reach + keyError)
+                while candidates.count > k && candidates[candidates.count - 1].chord > keep { candidates.removeLast() }
             }
-            func visit(_ r: Int, _ c: Int) {
-                let cell = r * cols + c
-                var slot = Int(b.cellStart[cell])
-                let end = Int(b.cellStart[cell + 1])
-                while slot < end {
-                    let item = b.items[slot]
-                    slot += 1
-                    if let typeMask, !typeMask[Int(item.type)] { continue }
-                    if let statusMask, !statusMask[Int(item.status)] { continue }
-                    let dx = item.x - pe.x, dy = item.y - pe.y, dz = item.z - pe.z
-                    let chord = (dx * dx + dy * dy + dz * dz).squareRoot()
-                    if chord > limit { continue }
-                    if candidates.count >= k {
-                        let kth = candidates[k - 1].chord
-                        if chord > kth + Self.margin(kth) { continue }
-                    }
-                    var i = candidates.count
-                    while i > 0 && candidates[i - 1].chord > chord { i -= 1 }
-                    candidates.insert((chord, item), at: i)
-                    // Drop what has fallen beyond the margin of the (new) k-th.
-                    if candidates.count > k {
-                        let kth = candidates[k - 1].chord
-                        let cut = kth + Self.margin(kth)
-                        while candidates.count > k && candidates[candidates.count - 1].chord > cut { candidates.removeLast() }
-                    }
-                }
-            }
-            // The ring's cells: whole rows at its top and bottom, its two end cells in the rows between.
-            for r in max(0, r0 - ring)...min(rows - 1, r0 + ring) {
-                if r == r0 - ring || r == r0 + ring {
-                    for c in max(0, c0 - ring)...min(cols - 1, c0 + ring) { visit(r, c) }
-                } else {
-                    if c0 - ring >= 0 { visit(r, c0 - ring) }
-                    if c0 + ring < cols { visit(r, c0 + ring) }
-                }
-            }
-            ring += 1
         }
     }
 
     public var memoryBytes: Int {
         resources.count * MemoryLayout<ResourceInfo>.stride
-            + ([all] + byType.built).reduce(0) { $0 + $1.items.count * MemoryLayout<Item>.stride + $1.cellStart.count * 4 }
+            + ([all] + byType.built).reduce(0) {
+                $0 + $1.keys.count * (MemoryLayout<Key>.stride + MemoryLayout<Exact>.stride) + $1.cellStart.count * 4
+            }
+    }
+}
+
+/// A fixed set of flags by index, packed 64 to a word.
+struct Bitset: Sendable {
+    private(set) var words: [UInt64]
+
+    init(count: Int) { words = [UInt64](repeating: 0, count: (count + 63) / 64) }
+
+    subscript(i: Int) -> Bool {
+        get { words[i >> 6] & (1 << UInt64(i & 63)) != 0 }
+        set {
+            if newValue { words[i >> 6] |= 1 << UInt64(i & 63) } else { words[i >> 6] &= ~(1 << UInt64(i & 63)) }
+        }
+    }
+}
+
+/// A growable list of plain values that starts in a caller's buffer (on the stack: see `withScratch`) and
+/// moves to the heap only if it outgrows it, so that a query allocates nothing in the usual case.
+struct Scratch<T: BitwiseCopyable>: ~Copyable {
+    private var base: UnsafeMutablePointer<T>
+    private var capacity: Int
+    private var owned = false
+    private(set) var count = 0
+
+    init(_ buffer: UnsafeMutableBufferPointer<T>) {
+        base = buffer.baseAddress!
+        capacity = buffer.count
+    }
+
+    deinit { if owned { base.deallocate() } }
+
+    subscript(i: Int) -> T {
+        get { base[i] }
+        set { base[i] = newValue }
+    }
+
+    mutating func append(_ x: T) {
+        if count == capacity {
+            let bigger = UnsafeMutablePointer<T>.allocate(capacity: capacity * 2)
+            bigger.update(from: base, count: count)
+            if owned { base.deallocate() }
+            base = bigger
+            capacity *= 2
+            owned = true
+        }
+        base[count] = x
+        count += 1
+    }
+
+    mutating func removeLast() { count -= 1 }
+}
+
+/// Runs `body` with an empty `Scratch` of at least `capacity` (and 8) values on the stack.
+func withScratch<T: BitwiseCopyable, R>(_ type: T.Type, capacity: Int, _ body: (inout Scratch<T>) throws -> R) rethrows -> R {
+    try withUnsafeTemporaryAllocation(of: T.self, capacity: max(8, capacity)) { buffer in
+        var scratch = Scratch(buffer)
+        return try body(&scratch)
     }
 }

@@ -57,9 +57,20 @@ extension GeoStore {
 
     /// Calls `body` with each row of `layer` in id order: its id, field values (in `layer.fields` order) and
     /// geometry. With a bbox the R*Tree picks candidates and only geometries meeting the box are passed on.
-    func forEachRow(_ db: Connection, layer: Layer, bbox: BBox?, _ body: (Int64, [FieldValue], Geometry) throws -> Void) throws {
+    /// Every row of `layer` by id, or those meeting `bbox`, or those of `ids`.
+    func forEachRow(_ db: Connection, layer: Layer, bbox: BBox?, ids: Set<Int64>? = nil, _ body: (Int64, [FieldValue], Geometry) throws -> Void) throws {
         let fields = layer.fields
         var sql = "SELECT id, \(fields.map(\.name).joined(separator: ", ")), geom FROM \(layer.rawValue)"
+        let geomColumn = Int32(fields.count + 1)
+        if let ids {
+            let s = try db.prepare(sql + " WHERE id = ?")
+            for id in ids.sorted() {
+                s.reset()
+                try s.bind(.integer(id), at: 1)
+                if try s.step() { try body(s.int64(0), (0..<fields.count).map { s.value(Int32($0 + 1)) }, try Self.geometry(s, geomColumn)) }
+            }
+            return
+        }
         if bbox != nil {
             // The R*Tree keeps 32-bit floats rounded outwards: a superset, refined exactly below.
             sql += " WHERE id IN (SELECT pkid FROM idx_\(layer.rawValue)_geom WHERE xmin <= ? AND xmax >= ? AND ymin <= ? AND ymax >= ?)"
@@ -67,7 +78,6 @@ extension GeoStore {
         sql += " ORDER BY id"
         let s = try db.prepare(sql)
         if let bbox { try s.bind([.real(bbox.maxX), .real(bbox.minX), .real(bbox.maxY), .real(bbox.minY)]) }
-        let geomColumn = Int32(fields.count + 1)
         while try s.step() {
             let geometry = try Self.geometry(s, geomColumn)
             if let bbox, !geometry.intersects(bbox) { continue }

@@ -32,6 +32,7 @@ public final class GeoStore: Sendable {
         let connection = try Connection(path: path)
         try connection.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON")
         try Migrations.bring(connection, upToDateCreating: create, path: path)
+        connection.recordChanges()
         writer = Mutex(Pooled(connection: connection))
     }
 
@@ -40,11 +41,15 @@ public final class GeoStore: Sendable {
         try writer.withLock { pooled in
             let db = pooled.connection
             try db.execute("BEGIN IMMEDIATE")
+            _ = db.changeLog.take()
             do {
                 let result = try body(db)
+                // The indexes as they must be after this write, made from the rows it changed, read before
+                // COMMIT so that they are exactly what it commits; published only once it has.
+                let changes = db.changeLog.take()
+                let indexes = changes.isEmpty ? nil : try updatedIndexes(queryIndexes.current, after: changes, db)
                 try db.execute("COMMIT")
-                // What the write changed is not known here: every in-memory index is rebuilt on next use.
-                queryIndexes.invalidate()
+                if let indexes { queryIndexes.publish(indexes) }
                 return result
             } catch {
                 if db.isInTransaction { try? db.execute("ROLLBACK") }

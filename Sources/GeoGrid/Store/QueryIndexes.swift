@@ -1,25 +1,27 @@
 import Foundation
 import Synchronization
 
-/// The in-memory indexes the queries run on, built from the store on first use and dropped by every write
-/// through the store, so an answer never disagrees with the file. Immutable once built and shared by every
-/// thread.
+/// The in-memory indexes the queries run on: built from the store (at open by `prepareQueryIndexes()`, or on
+/// first use), then kept in step by every write through the store, inside the write, so an answer never
+/// disagrees with the file. Immutable values, replaced whole and shared by every thread.
 final class QueryIndexCache: Sendable {
-    private struct State {
+    struct State {
         var locator: Locator?
-        var resources: PointIndex?
-        var shapes: [Layer: ShapeIndex] = [:]
+        var resources: ResourceIndex?
+        var shapes: [Layer: LayerIndex] = [:]
         /// Bumped by every write: an index built from an older snapshot is used once but not kept.
         var generation = 0
     }
     private let state = Mutex(State())
 
-    func invalidate() {
+    var current: State { state.withLock { $0 } }
+
+    /// Replaces the indexes by those `update` made from them, after a write committed.
+    func publish(_ next: State) {
         state.withLock {
-            $0.locator = nil
-            $0.resources = nil
-            $0.shapes = [:]
-            $0.generation += 1
+            let generation = $0.generation + 1
+            $0 = next
+            $0.generation = generation
         }
     }
 
@@ -27,11 +29,11 @@ final class QueryIndexCache: Sendable {
         try cached(\.locator, build)
     }
 
-    func shapes(_ layer: Layer, _ build: () throws -> ShapeIndex) rethrows -> ShapeIndex {
+    func shapes(_ layer: Layer, _ build: () throws -> LayerIndex) rethrows -> LayerIndex {
         try cached(\.shapes[layer], build)
     }
 
-    func resources(_ build: () throws -> PointIndex) rethrows -> PointIndex {
+    func resources(_ build: () throws -> ResourceIndex) rethrows -> ResourceIndex {
         try cached(\.resources, build)
     }
 
@@ -45,12 +47,22 @@ final class QueryIndexCache: Sendable {
     }
 }
 
+public struct QueryIndexStatus: Sendable, Equatable {
+    public var name: String
+    public var built: Bool
+    public var rows: Int
+    /// Overlay entries since the last full build (rows added or changed, main rows skipped), until merged.
+    public var pendingChanges: Int
+}
+
 extension GeoStore {
     /// The grid/community locator, built from the store on first use. Grids count when in force today:
     /// `valid_from` empty or not after today, `valid_to` empty or not before today.
     public func locator() throws -> Locator {
-        try queryIndexes.locator {
-            try read { db in
+        try queryIndexes.locator { try read(Self.buildLocator) }
+    }
+
+    static func buildLocator(_ db: Connection) throws -> Locator {
                 let today = ISO8601DateFormatter.string(from: Date(), timeZone: .current, formatOptions: [.withFullDate])
                 var grids: [(GridInfo, Geometry)] = []
                 let g = try db.prepare("""
@@ -70,35 +82,93 @@ extension GeoStore {
                     areas.append((AreaInfo(code: c.text(0) ?? "", name: c.text(1), level: level), try Self.geometry(c, 3)))
                 }
                 return Locator(grids: grids, areas: areas)
-            }
-        }
     }
 
     /// The nearest-resource index, built from the store on first use.
-    public func resourceIndex() throws -> PointIndex {
-        try queryIndexes.resources {
-            try read { db in
-                var out: [ResourceInfo] = []
-                let s = try db.prepare("SELECT id, type, name, capacity, status, geom FROM resources ORDER BY id")
-                while try s.step() {
-                    guard case .point(let p) = try Self.geometry(s, 5) else { continue }
-                    out.append(ResourceInfo(id: s.int64(0), type: s.text(1) ?? "", name: s.text(2), capacity: s.value(3).integer,
-                        status: s.text(4) ?? "in_service", position: p))
-                }
-                return PointIndex(resources: out)
+    public func resourceIndex() throws -> ResourceIndex {
+        try queryIndexes.resources { try read { try ResourceIndex(resources: Self.resourceRows($0, ids: nil)) } }
+    }
+
+    /// The resources of the store (`ids` nil), or those of `ids` that exist, by id.
+    static func resourceRows(_ db: Connection, ids: Set<Int64>?) throws -> [ResourceInfo] {
+        var out: [ResourceInfo] = []
+        let sql = "SELECT id, type, name, capacity, status, geom FROM resources"
+        let s = try db.prepare(ids == nil ? sql + " ORDER BY id" : sql + " WHERE id = ?")
+        func readRows() throws {
+            while try s.step() {
+                guard case .point(let p) = try Self.geometry(s, 5) else { continue }
+                out.append(ResourceInfo(id: s.int64(0), type: s.text(1) ?? "", name: s.text(2), capacity: s.value(3).integer,
+                    status: s.text(4) ?? "in_service", position: p))
             }
         }
+        if let ids {
+            for id in ids.sorted() {
+                s.reset()
+                try s.bind(.integer(id), at: 1)
+                try readRows()
+            }
+        } else {
+            try readRows()
+        }
+        return out
     }
 
     /// A layer's features by box, for `around`, built from the store on first use.
-    public func shapeIndex(_ layer: Layer) throws -> ShapeIndex {
-        try queryIndexes.shapes(layer) {
-            try read { db in
-                var features: [(id: Int64, geometry: Geometry, values: [FieldValue])] = []
-                try forEachRow(db, layer: layer, bbox: nil) { id, values, geometry in features.append((id, geometry, values)) }
-                return ShapeIndex(layer: layer, features: features)
+    public func shapeIndex(_ layer: Layer) throws -> LayerIndex {
+        try queryIndexes.shapes(layer) { try read { try LayerIndex(layer: layer, features: self.layerRows($0, layer, ids: nil)) } }
+    }
+
+    /// A layer's rows (`ids` nil), or those of `ids` that exist, by id.
+    func layerRows(_ db: Connection, _ layer: Layer, ids: Set<Int64>?) throws -> [(id: Int64, geometry: Geometry, values: [FieldValue])] {
+        var features: [(id: Int64, geometry: Geometry, values: [FieldValue])] = []
+        try forEachRow(db, layer: layer, bbox: nil, ids: ids) { id, values, geometry in features.append((id, geometry, values)) }
+        return features
+    }
+
+    /// Which query indexes are built, their rows, and how many changes since their last full build they carry
+    /// in their overlays (see `Overlay`); for `info` and the server's metrics.
+    public var queryIndexStatus: [QueryIndexStatus] {
+        let s = queryIndexes.current
+        var out = [QueryIndexStatus(name: "locate", built: s.locator != nil, rows: s.locator?.gridCount ?? 0, pendingChanges: 0)]
+        out.append(QueryIndexStatus(name: "nearest", built: s.resources != nil, rows: s.resources?.count ?? 0, pendingChanges: s.resources?.pendingChanges ?? 0))
+        for layer in [Layer.buildings, .roads] {
+            let index = s.shapes[layer]
+            out.append(QueryIndexStatus(name: "around \(layer.rawValue)", built: index != nil, rows: index?.count ?? 0, pendingChanges: index?.pendingChanges ?? 0))
+        }
+        return out
+    }
+
+    /// Builds every query index now, so that the first query is as fast as the rest (the server does this at
+    /// start; one-shot commands build only what they ask for).
+    public func prepareQueryIndexes() throws {
+        _ = try locator()
+        _ = try resourceIndex()
+        _ = try shapeIndex(.buildings)
+        _ = try shapeIndex(.roads)
+    }
+
+    /// The indexes after a write whose changes are `changes`, read through `db` inside the write's
+    /// transaction: the locator is rebuilt when grids or communities changed (planners' edits are rare and
+    /// its build takes milliseconds per thousand grids); resources and around layers are updated row by row,
+    /// or rebuilt when a whole layer changed. Indexes not built yet stay unbuilt.
+    func updatedIndexes(_ state: QueryIndexCache.State, after changes: ChangeLog.Changes, _ db: Connection) throws -> QueryIndexCache.State {
+        var next = state
+        if next.locator != nil && (changes.touches(.grids) || changes.touches(.communities)) { next.locator = try Self.buildLocator(db) }
+        if let index = next.resources, changes.touches(.resources) {
+            if let ids = changes.rows[.resources] {
+                next.resources = index.applying(ids: ids, rows: try Self.resourceRows(db, ids: ids))
+            } else {
+                next.resources = ResourceIndex(resources: try Self.resourceRows(db, ids: nil))
             }
         }
+        for (layer, index) in state.shapes where changes.touches(layer) {
+            if let ids = changes.rows[layer] {
+                next.shapes[layer] = index.applying(ids: ids, rows: try layerRows(db, layer, ids: ids))
+            } else {
+                next.shapes[layer] = LayerIndex(layer: layer, features: try layerRows(db, layer, ids: nil))
+            }
+        }
+        return next
     }
 
     /// The situation within `radius` metres of `p`: its owner, and the buildings, resources and roads there.
@@ -107,7 +177,7 @@ extension GeoStore {
         return AroundResult(
             center: p, radius: radius, location: try locate(p),
             buildings: try shapeIndex(.buildings).within(p, radius: radius),
-            resources: resources.nearest(p, k: resources.resources.count, within: radius),
+            resources: resources.nearest(p, k: resources.count, within: radius),
             roads: try shapeIndex(.roads).within(p, radius: radius))
     }
 

@@ -1,0 +1,152 @@
+/// Indexes that follow writes without a rebuild: an immutable main index, the rows of it replaced or deleted
+/// since (skipped), and a small index of the rows added or changed since (searched alongside). When the small
+/// one outgrows a sixteenth of the main one (and a floor), both are merged into a new main index, so a
+/// query's cost stays that of the main index plus a little, and a write's cost that of its own rows plus an
+/// occasional rebuild spread over thousands of writes.
+enum Overlay {
+    static func shouldMerge(delta: Int, main: Int) -> Bool { delta > max(2_048, main / 16) }
+
+    /// The index of `id` in `sortedIDs`, ascending, if present.
+    static func find(_ id: Int64, in count: Int, _ idAt: (Int) -> Int64) -> Int? {
+        var lo = 0, hi = count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if idAt(mid) < id { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < count && idAt(lo) == id ? lo : nil
+    }
+}
+
+/// The nearest-resource index of a store, kept in step with its writes (see `Overlay`).
+public final class ResourceIndex: Sendable {
+    let main: PointIndex
+    let removed: Bitset
+    let removedCount: Int
+    /// The rows added or changed since `main` was built, by id, and their index.
+    let changed: [Int64: ResourceInfo]
+    let delta: PointIndex
+
+    /// An index of `resources` (in any order).
+    public convenience init(resources: [ResourceInfo]) {
+        var sorted = resources
+        if !zip(sorted, sorted.dropFirst()).allSatisfy({ $0.id < $1.id }) { sorted.sort { $0.id < $1.id } }
+        self.init(main: PointIndex(resources: sorted), removed: Bitset(count: sorted.count), removedCount: 0, changed: [:])
+    }
+
+    private init(main: PointIndex, removed: Bitset, removedCount: Int, changed: [Int64: ResourceInfo]) {
+        self.main = main
+        self.removed = removed
+        self.removedCount = removedCount
+        self.changed = changed
+        delta = PointIndex(resources: changed.values.sorted { $0.id < $1.id })
+    }
+
+    /// How many resources it holds.
+    public var count: Int { main.count - removedCount + delta.count }
+    /// Overlay entries since the last full build: rows added or changed, and rows of the main index skipped.
+    public var pendingChanges: Int { changed.count + removedCount }
+
+    /// Every resource, by id.
+    public var resources: [ResourceInfo] {
+        var out = main.resources.indices.filter { !removed[$0] }.map { main.resources[$0] }
+        out += delta.resources
+        return out.sorted { $0.id < $1.id }
+    }
+
+    public var types: [String] { Array(Set(main.types + delta.types)).sorted() }
+
+    /// This index after the store's rows `ids` became `rows` (ids missing from `rows` were deleted).
+    public func applying(ids: Set<Int64>, rows: [ResourceInfo]) -> ResourceIndex {
+        var removed = removed, removedCount = removedCount, changed = changed
+        for id in ids {
+            changed[id] = nil
+            if let i = main.index(ofID: id), !removed[i] {
+                removed[i] = true
+                removedCount += 1
+            }
+        }
+        for r in rows { changed[r.id] = r }
+        let next = ResourceIndex(main: main, removed: removed, removedCount: removedCount, changed: changed)
+        return Overlay.shouldMerge(delta: changed.count + removedCount, main: main.count) ? ResourceIndex(resources: next.resources) : next
+    }
+
+    /// The `k` resources nearest to `p`, nearest first (ties by id), among `types` (all when nil) whose status
+    /// is in `statuses` (any when nil), no farther than `within` metres when given.
+    public func nearest(_ p: Position, k: Int, types: Set<String>? = nil, statuses: Set<String>? = nil, within: Double? = nil) -> [NearestHit] {
+        if changed.isEmpty && removedCount == 0 { return main.nearest(p, k: k, types: types, statuses: statuses, within: within) }
+        guard k > 0 else { return [] }
+        let q = Geodesy.QueryPoint(p)
+        func hits(_ index: PointIndex, skipping: Bitset?) -> [NearestHit] {
+            withScratch(PointIndex.Scored.self, capacity: k + 32) { found in
+                index.collect(q, k: k, types: types, statuses: statuses, within: within, skipping: skipping, into: &found)
+                return (0..<min(k, found.count)).map { i in
+                    let s = found[i]
+                    return NearestHit(resource: index.resources[Int(s.resource)], distance: s.distance, bearing: q.frame.bearing(to: s.ecef - q.ecef))
+                }
+            }
+        }
+        var all = hits(main, skipping: removedCount > 0 ? removed : nil) + hits(delta, skipping: nil)
+        all.sort { ($0.distance, $0.resource.id) < ($1.distance, $1.resource.id) }
+        return Array(all.prefix(k))
+    }
+
+    public var memoryBytes: Int {
+        main.memoryBytes + removed.words.count * 8 + delta.memoryBytes + changed.count * (MemoryLayout<ResourceInfo>.stride + 16)
+    }
+}
+
+/// A layer's features by box (`ShapeIndex`), kept in step with the store's writes (see `Overlay`).
+public final class LayerIndex: Sendable {
+    let main: ShapeIndex
+    let removed: Set<Int64>
+    let changed: [Int64: ShapeIndex.Entry]
+    let delta: ShapeIndex
+
+    public var layer: Layer { main.layer }
+
+    public init(layer: Layer, features: [(id: Int64, geometry: Geometry, values: [FieldValue])]) {
+        main = ShapeIndex(layer: layer, features: features)
+        removed = []
+        changed = [:]
+        delta = ShapeIndex(layer: layer, features: [])
+    }
+
+    private init(main: ShapeIndex, removed: Set<Int64>, changed: [Int64: ShapeIndex.Entry]) {
+        self.main = main
+        self.removed = removed
+        self.changed = changed
+        delta = ShapeIndex(layer: main.layer, features: changed.values.sorted { $0.id < $1.id }.map { ($0.id, $0.geometry, $0.values) })
+    }
+
+    public var count: Int { main.entries.count - removed.count + changed.count }
+    /// Overlay entries since the last full build: rows added or changed, and rows of the main index skipped.
+    public var pendingChanges: Int { changed.count + removed.count }
+
+    /// This index after the store's rows `ids` became `rows` (ids missing from `rows` were deleted).
+    public func applying(ids: Set<Int64>, rows: [(id: Int64, geometry: Geometry, values: [FieldValue])]) -> LayerIndex {
+        var removed = removed, changed = changed
+        for id in ids {
+            changed[id] = nil
+            if Overlay.find(id, in: main.entries.count, { main.entries[$0].id }) != nil { removed.insert(id) }
+        }
+        for r in rows {
+            guard let box = r.geometry.bbox else { continue }
+            changed[r.id] = ShapeIndex.Entry(id: r.id, geometry: r.geometry, values: r.values, box: box)
+        }
+        let next = LayerIndex(main: main, removed: removed, changed: changed)
+        guard Overlay.shouldMerge(delta: changed.count + removed.count, main: main.entries.count) else { return next }
+        let kept = main.entries.filter { !removed.contains($0.id) } + changed.values
+        return LayerIndex(layer: main.layer, features: kept.sorted { $0.id < $1.id }.map { ($0.id, $0.geometry, $0.values) })
+    }
+
+    /// Features whose geometry comes within `radius` metres of `p` (0 inside a polygon), nearest first.
+    public func within(_ p: Position, radius: Double) -> [(entry: ShapeIndex.Entry, distance: Double)] {
+        var found = main.within(p, radius: radius)
+        if removed.isEmpty && changed.isEmpty { return found }
+        found.removeAll { removed.contains($0.entry.id) }
+        found += delta.within(p, radius: radius)
+        return found.sorted { ($0.distance, $0.entry.id) < ($1.distance, $1.entry.id) }
+    }
+
+    public var memoryBytes: Int { main.memoryBytes + delta.memoryBytes + removed.count * 16 }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import GeoGrid
+import TestSupport
+import Testing
+
+/// The in-memory indexes follow every write through the store, inside the write: after each one, answers
+/// equal a brute-force scan of the rows SQL reads back, with no rebuild on the next query.
+@Suite(.serialized) struct LiveIndexTests {
+    static let types = ["hydrant", "aed", "hospital"]
+
+    func resourceStore(count: Int) throws -> (GeoStore, TemporaryDirectory) {
+        let (store, dir) = try makeStore()
+        var rng = SeededRandom(seed: 31)
+        let lines = (0..<count).map { i in
+            let lon = 24.90 + rng.next() * 0.1, lat = 60.15 + rng.next() * 0.05
+            return #"{"type":"Feature","properties":{"type":"\#(Self.types[i % 3])","status":"in_service"},"geometry":{"type":"Point","coordinates":[\#(lon),\#(lat)]}}"#
+        }
+        try importText(store, .resources, lines.joined(separator: "\n"), format: .geojsonseq)
+        return (store, dir)
+    }
+
+    /// The k nearest by a scan of every row as SQL reads it, with the index's own distance function.
+    func bruteForce(_ store: GeoStore, _ p: Position, k: Int, type: String?) throws -> [Int64] {
+        let rows: [(Int64, Double)] = try store.read { db in
+            let s = try db.prepare("SELECT id, type, X(geom), Y(geom) FROM resources")
+            var out: [(Int64, Double)] = []
+            while try s.step() {
+                guard type == nil || s.text(1) == type else { continue }
+                out.append((s.int64(0), Geodesy.distance(p, Position(s.double(2), s.double(3)))))
+            }
+            return out
+        }
+        return rows.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.prefix(k).map(\.0)
+    }
+
+    func status(_ store: GeoStore, _ name: String) -> QueryIndexStatus { store.queryIndexStatus.first { $0.name == name }! }
+
+    @Test func nearestFollowsInsertsUpdatesAndDeletes() throws {
+        let (store, dir) = try resourceStore(count: 3_000)
+        defer { withExtendedLifetime(dir) {} }
+        _ = try store.resourceIndex()
+        let fresh = status(store, "nearest")
+        #expect(fresh.built && fresh.rows == 3_000 && fresh.pendingChanges == 0)
+        var rng = SeededRandom(seed: 32)
+        var nextQuery = SeededRandom(seed: 33)
+        for round in 0..<25 {
+            try store.write { db in
+                for _ in 0..<12 {
+                    let id = Int64(1 + Int(rng.next() * 3_000))
+                    switch Int(rng.next() * 4) {
+                    case 0: try db.execute("UPDATE resources SET geom = MakePoint(\(24.90 + rng.next() * 0.1), \(60.15 + rng.next() * 0.05), 4326) WHERE id = \(id)")
+                    case 1: try db.execute("UPDATE resources SET type = '\(Self.types[Int(rng.next() * 3)])' WHERE id = \(id)")
+                    case 2: try db.execute("DELETE FROM resources WHERE id = \(id)")
+                    default:
+                        try db.execute("""
+                            INSERT INTO resources (type, status, geom) VALUES ('aed', 'in_service', MakePoint(\(24.90 + rng.next() * 0.1), \(60.15 + rng.next() * 0.05), 4326))
+                            """)
+                    }
+                }
+            }
+            // Still built (no rebuild pending), carrying the write in its overlay.
+            #expect(status(store, "nearest").built)
+            #expect(status(store, "nearest").pendingChanges > 0)
+            let rows = try store.read { db in try db.scalar("SELECT count(*) FROM resources") }
+            #expect(rows == .integer(Int64(status(store, "nearest").rows)), "round \(round)")
+            for _ in 0..<20 {
+                let p = Position(24.89 + nextQuery.next() * 0.12, 60.14 + nextQuery.next() * 0.07)
+                let type: String? = nextQuery.next() < 0.5 ? nil : "aed"
+                let ours = try store.nearest(p, k: 5, types: type.map { [$0] }).map(\.resource.id)
+                #expect(ours == (try bruteForce(store, p, k: 5, type: type)), "round \(round) at \(p)")
+            }
+        }
+    }
+
+    @Test func aLargeWriteMergesTheOverlay() throws {
+        let (store, dir) = try resourceStore(count: 3_000)
+        defer { withExtendedLifetime(dir) {} }
+        _ = try store.resourceIndex()
+        try store.write { db in try db.execute("UPDATE resources SET geom = MakePoint(X(geom) + 0.001, Y(geom), 4326) WHERE id % 2 = 0") }
+        // 1,500 rows changed: 3,000 overlay entries (each row skipped in the main index and added anew), past
+        // the floor of 2,048, so the overlay was merged into a new main index.
+        #expect(status(store, "nearest").pendingChanges == 0)
+        #expect(status(store, "nearest").rows == 3_000)
+        for p in [Position(24.95, 60.17), Position(24.91, 60.19), Position(25.2, 60.0)] {
+            #expect(try store.nearest(p, k: 7).map(\.resource.id) == (try bruteForce(store, p, k: 7, type: nil)))
+        }
+    }
+
+    @Test func aRolledBackWriteLeavesTheIndexAsItWas() throws {
+        let (store, dir) = try resourceStore(count: 500)
+        defer { withExtendedLifetime(dir) {} }
+        let p = Position(24.95, 60.17)
+        let before = try store.nearest(p, k: 3)
+        #expect(throws: StoreError.self) {
+            try store.write { db in
+                try db.execute("DELETE FROM resources")
+                throw StoreError("changed my mind")
+            }
+        }
+        #expect(try store.nearest(p, k: 3) == before)
+        #expect(status(store, "nearest").pendingChanges == 0)
+    }
+
+    @Test func aroundAndLocateFollowWrites() throws {
+        let dir = TemporaryDirectory()
+        try DemoCity.build(from: Fixtures.demoCity.path, at: dir.path("demo.sqlite"))
+        let store = try GeoStore(path: dir.path("demo.sqlite"))
+        let p = Position(24.9445, 60.1700)
+        _ = try store.around(p, radius: 300)
+        let owner = try #require(try store.locate(p).grid)
+        let building = try #require(try store.around(p, radius: 300).buildings.first?.entry.id)
+        try store.write { db in
+            try db.execute("UPDATE grids SET worker_name = 'Aino Virtanen' WHERE id = \(owner.id)")
+            try db.execute("DELETE FROM buildings WHERE id = \(building)")
+            try db.execute("""
+                INSERT INTO buildings (grid_code, floors, households, population, geom) VALUES ('\(owner.code)', 9, 40, 90,
+                  CastToMultiPolygon(BuildMbr(24.9444, 60.16995, 24.9446, 60.17005, 4326)))
+                """)
+        }
+        #expect(try store.locate(p).grid?.workerName == "Aino Virtanen")
+        let after = try store.around(p, radius: 300)
+        #expect(!after.buildings.contains { $0.entry.id == building })
+        let added = try #require(after.buildings.first)
+        #expect(added.distance == 0)
+        let floors = Layer.buildings.fields.firstIndex { $0.name == "floors" }!
+        #expect(added.entry.values[floors] == .integer(9))
+        #expect(status(store, "around buildings").pendingChanges == 2)
+    }
+}
