@@ -21,7 +21,9 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev", "libspatialite-dev", "libsqlite3-mod-spatialite"])]),
         .systemLibrary(name: "CGEOS", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
         .systemLibrary(name: "CPROJ", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
-        .target(name: "GeoGrid", dependencies: ["CSQLite", "CGEOS", "CPROJ"], swiftSettings: strict),
+        // Two static inline C functions (a prefetch hint, sincos) that Swift cannot express.
+        .target(name: "CSupport"),
+        .target(name: "GeoGrid", dependencies: ["CSQLite", "CGEOS", "CPROJ", "CSupport"], swiftSettings: strict),
         .executableTarget(
             name: "geo-cli",
             dependencies: ["GeoGrid", .product(name: "ArgumentParser", package: "swift-argument-parser")],

@@ -129,3 +129,18 @@ import Testing
         #expect(far.count == 2 && far[0].distance > 10_000_000)
     }
 }
+
+@Suite struct BearingTests {
+    /// The bearing's own arctangent against libm's, over every octant and the axes.
+    @Test func arctangentAgreesWithLibm() {
+        var rng = SeededRandom(seed: 44)
+        var worst = 0.0
+        for i in 0..<200_000 {
+            let y = i % 97 == 0 ? 0 : rng.next(in: -1...1) * pow(10, rng.next(in: -6...6))
+            let x = i % 89 == 0 ? 0 : rng.next(in: -1...1) * pow(10, rng.next(in: -6...6))
+            guard x != 0 || y != 0 else { continue }
+            worst = max(worst, abs(Geodesy.atan2Degrees(y, x) - atan2(y, x) * 180 / .pi))
+        }
+        #expect(worst < 1e-11, "worst difference \(worst)°")
+    }
+}

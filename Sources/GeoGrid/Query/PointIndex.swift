@@ -1,3 +1,4 @@
+import CSupport
 import Foundation
 import Synchronization
 
@@ -68,10 +69,10 @@ public final class PointIndex: Sendable {
         var minCellHeight: Double
     }
 
-    /// The resources, in the order of the cells of `all`.
+    /// The resources, in the order given.
     public let resources: [ResourceInfo]
-    /// Indices into `resources`, in order of id.
-    let byID: [Int32]
+    /// Indices into `resources` in order of id, unless they are given so.
+    let byID: [Int32]?
     let typeNames: [String]
     let statusNames: [String]
     let all: Buckets
@@ -93,32 +94,30 @@ public final class PointIndex: Sendable {
         var built: [Buckets] { grids.withLock { Array($0.values) } }
     }
 
-    public init(resources given: [ResourceInfo]) {
-        let n = given.count
-        // Resources are kept in the order of the shared grid's cells, so that neighbours on the ground are
-        // neighbours in memory: a query's candidates and answers then come from a few cache lines.
-        let layout = Self.grid(for: given.lazy.map(\.position), count: n)
+    public init(resources: [ResourceInfo]) {
+        let n = resources.count
+        // The resources stay as given (no copy); the search structures are in the order of the shared grid's
+        // cells, so that neighbours on the ground are neighbours in memory.
+        let layout = Self.grid(for: resources.lazy.map(\.position), count: n)
         var start = [Int32](repeating: 0, count: layout.cols * layout.rows + 1)
-        var slotOfGiven = [Int32](repeating: 0, count: n)
-        for (i, r) in given.enumerated() {
+        var slotOf = [Int32](repeating: 0, count: n)
+        for (i, r) in resources.enumerated() {
             let c = layout.cell(r.position)
-            slotOfGiven[i] = Int32(c)
+            slotOf[i] = Int32(c)
             start[c + 1] += 1
         }
         for c in 1..<start.count { start[c] += start[c - 1] }
         var fill = start
         for i in 0..<n {
-            let c = Int(slotOfGiven[i])
-            slotOfGiven[i] = fill[c]
+            let c = Int(slotOf[i])
+            slotOf[i] = fill[c]
             fill[c] += 1
         }
-        var ordered = given
-        for i in 0..<n { ordered[Int(slotOfGiven[i])] = given[i] }
-        let resources = ordered
+        let slotOfResource = slotOf
         self.resources = resources
-        // Slots by id, for finding a row again when it changes.
-        if zip(given, given.dropFirst()).allSatisfy({ $0.id < $1.id }) {
-            byID = slotOfGiven
+        // Resources by id, for finding a row again when it changes: nil when they come in order of id.
+        if zip(resources, resources.dropFirst()).allSatisfy({ $0.id < $1.id }) {
+            byID = nil
         } else {
             byID = resources.indices.sorted { resources[$0].id < resources[$1].id }.map { Int32($0) }
         }
@@ -133,14 +132,15 @@ public final class PointIndex: Sendable {
         var types: [String] = [], statuses: [String] = []
         var rawTags = [UInt32](repeating: 0, count: n)
         var lastType = "", lastTypeIndex: UInt32 = 0, lastStatus = "", lastStatusIndex: UInt32 = 0
-        for (i, r) in resources.enumerated() {
-            if r.type != lastType || types.isEmpty {
-                lastType = r.type
-                lastTypeIndex = intern(r.type, &types)
+        for i in 0..<n {
+            // Fields read in place: a copy of the whole resource would retain and release its strings.
+            if resources[i].type != lastType || types.isEmpty {
+                lastType = resources[i].type
+                lastTypeIndex = intern(lastType, &types)
             }
-            if r.status != lastStatus || statuses.isEmpty {
-                lastStatus = r.status
-                lastStatusIndex = intern(r.status, &statuses)
+            if resources[i].status != lastStatus || statuses.isEmpty {
+                lastStatus = resources[i].status
+                lastStatusIndex = intern(lastStatus, &statuses)
             }
             rawTags[i] = lastTypeIndex << 16 | lastStatusIndex
         }
@@ -152,22 +152,21 @@ public final class PointIndex: Sendable {
         typeNames = typeOrder.map { types[$0] }
         statusNames = statusOrder.map { statuses[$0] }
         var counts = [Int](repeating: 0, count: typeNames.count)
-        var tags = rawTags
+        var tags = rawTags  // in slot order
         for i in 0..<n {
             let t = typeRank[Int(rawTags[i] >> 16)]
-            tags[i] = t << 16 | statusRank[Int(rawTags[i] & 0xFFFF)]
+            tags[Int(slotOf[i])] = t << 16 | statusRank[Int(rawTags[i] & 0xFFFF)]
             counts[Int(t)] += 1
         }
         typeCounts = counts
         // ECEF coordinates on both cores: the trigonometry is most of an index build.
-        var members = [Exact](repeating: Exact(x: 0, y: 0, z: 0, position: Position(0, 0), resource: 0), count: n)
-        members.withUnsafeMutableBufferPointer { out in
+        let members: [Exact] = largeArray(count: n) { out in
             nonisolated(unsafe) let out = out
             let chunk = (n + 1) / 2
             DispatchQueue.concurrentPerform(iterations: 2) { part in
                 for i in (part * chunk)..<min(n, (part + 1) * chunk) {
                     let p = resources[i].position, e = Geodesy.ecef(p)
-                    out[i] = Exact(x: e.x, y: e.y, z: e.z, position: p, resource: Int32(i))
+                    out.initializeElement(at: Int(slotOfResource[i]), to: Exact(x: e.x, y: e.y, z: e.z, position: p, resource: Int32(i)))
                 }
             }
         }
@@ -177,7 +176,8 @@ public final class PointIndex: Sendable {
 
     /// The index in `resources` of the resource with this id.
     func index(ofID id: Int64) -> Int? {
-        Overlay.find(id, in: byID.count) { resources[Int(byID[$0])].id }.map { Int(byID[$0]) }
+        guard let byID else { return Overlay.find(id, in: resources.count) { resources[$0].id } }
+        return Overlay.find(id, in: byID.count) { resources[Int(byID[$0])].id }.map { Int(byID[$0]) }
     }
 
     public var types: [String] { typeNames }
@@ -235,12 +235,11 @@ public final class PointIndex: Sendable {
         }
         let center = members.isEmpty ? SIMD3<Double>.zero : (lo + hi) / 2
         let reach = members.isEmpty ? 0 : ((hi - lo) / 2).max()
-        let keys = [Key](unsafeUninitializedCapacity: exact.count) { out, initialised in
+        let keys: [Key] = largeArray(count: exact.count) { out in
             for (slot, m) in exact.enumerated() {
                 let d = SIMD3(m.x, m.y, m.z) - center
                 out.initializeElement(at: slot, to: Key(x: Float(d.x), y: Float(d.y), z: Float(d.z), tag: exactTags[slot]))
             }
-            initialised = exact.count
         }
         // Rounding to Float moves each coordinate by at most 2⁻²⁴ of its magnitude (≤ reach): the chord by at
         // most √3 times that; doubled for safety, plus a micrometre for the subtraction from the centre.
@@ -288,7 +287,7 @@ public final class PointIndex: Sendable {
     public func nearest(_ p: Position, k: Int, types: Set<String>? = nil, statuses: Set<String>? = nil, within: Double? = nil) -> [NearestHit] {
         guard k > 0, !resources.isEmpty else { return [] }
         let q = Geodesy.QueryPoint(p)
-        return withScratch(Scored.self, capacity: k + 32) { found in
+        return withScratch(Scored.self, capacity: k + 8) { found in
             collect(q, k: k, types: types, statuses: statuses, within: within, skipping: nil, into: &found)
             return (0..<min(k, found.count)).map { i in
                 let s = found[i]
@@ -342,16 +341,24 @@ public final class PointIndex: Sendable {
     }
 
     /// Adds to `found` every resource of `b` that may be among the k nearest, with its geodesic distance.
-    private func search(_ b: Buckets, _ q: Geodesy.QueryPoint, _ k: Int, _ typeMask: [UInt64]?, _ statusMask: [UInt64]?, _ limit: Double,
-        _ skipping: Bitset?, _ found: inout Scratch<Scored>
+    private func search(_ b: Buckets, _ q: Geodesy.QueryPoint, _ k: Int, _ typeMask: [UInt64]?, _ statusMask: [UInt64]?,
+        _ limit: Double, _ skipping: Bitset?, _ found: inout Scratch<Scored>
     ) {
         if b.keys.isEmpty { return }
+        resources.withUnsafeBufferPointer { resources in
+        let resourceBase = UnsafeRawPointer(resources.baseAddress!)
         b.keys.withUnsafeBufferPointer { keys in
             b.cellStart.withUnsafeBufferPointer { starts in
                 b.exact.withUnsafeBufferPointer { exact in
-                    withScratch(Candidate.self, capacity: k + 32) { candidates in
+                    withScratch(Candidate.self, capacity: k + 16) { candidates in
                         var search = RingSearch(b, keys, starts, exact, q, k, typeMask, statusMask, limit, skipping)
                         search.run(&candidates)
+                        // The answers' resources are asked for now, to arrive while the distances are computed.
+                        for i in 0..<candidates.count {
+                            let r = Int(exact[Int(candidates[i].slot)].resource)
+                            geogrid_prefetch(resourceBase + r * MemoryLayout<ResourceInfo>.stride)
+                            geogrid_prefetch(resourceBase + r * MemoryLayout<ResourceInfo>.stride + MemoryLayout<ResourceInfo>.stride - 1)
+                        }
                         // Geodesic distances from the exact coordinates, for the survivors only.
                         for i in 0..<candidates.count {
                             let e = exact[Int(candidates[i].slot)]
@@ -362,6 +369,7 @@ public final class PointIndex: Sendable {
                     }
                 }
             }
+        }
         }
     }
 
@@ -417,7 +425,21 @@ public final class PointIndex: Sendable {
         mutating func run(_ candidates: inout Scratch<Candidate>) {
             let cols = grid.cols, rows = grid.rows
             let maxRing = max(c0, cols - 1 - c0, r0, rows - 1 - r0)
-            var ring = 0
+            // The block of 3 × 3 cells around p first, a row at a time: its three cells of a row are one run of
+            // keys, and the three runs' loads do not wait for each other. (Its bound is p's distance to the
+            // edge of its own cell, nearly always short of the k-th.)
+            let cLo = max(0, c0 - 1), cHi = min(cols - 1, c0 + 1)
+            let rLo = max(0, r0 - 1), rHi = min(rows - 1, r0 + 1)
+            // Every line the block's keys, exact coordinates and resources lie on is asked for at once, so that
+            // their cache misses overlap: a random query's memory waits were most of its time.
+            for r in rLo...rHi {
+                let a = Int(starts[r * cols + cLo]), b = Int(starts[r * cols + cHi + 1])
+                guard a < b else { continue }
+                prefetch(keys.baseAddress! + a, count: b - a)
+                prefetch(exact.baseAddress! + a, count: b - a)
+            }
+            for r in rLo...rHi { scan(Int(starts[r * cols + cLo])..<Int(starts[r * cols + cHi + 1]), &candidates) }
+            var ring = 2
             while ring <= maxRing {
                 // Every cell at Chebyshev distance ≥ ring lies outside the block of cells around p's that is
                 // ring - 1 cells wide on each side: no nearer than p's distance to that block's nearest side
@@ -439,6 +461,19 @@ public final class PointIndex: Sendable {
             }
         }
 
+        @inline(__always) func prefetch<T>(_ p: UnsafePointer<T>, count: Int) {
+            prefetch(UnsafeRawPointer(p), bytes: count * MemoryLayout<T>.stride)
+        }
+
+        @inline(__always) func prefetch(_ p: UnsafeRawPointer, bytes: Int) {
+            var line = 0
+            while line < bytes {
+                geogrid_prefetch(p + line)
+                line += 64
+            }
+            geogrid_prefetch(p + bytes - 1)
+        }
+
         @inline(__always) mutating func visit(_ r: Int, _ c: Int, _ candidates: inout Scratch<Candidate>) {
             // The cell's distance from p, east-west and north-south, in whole cells and p's fraction of one.
             let dxCells = c < c0 ? Double(c0 - c - 1) + fx : c > c0 ? Double(c - c0 - 1) + 1 - fx : 0
@@ -446,7 +481,11 @@ public final class PointIndex: Sendable {
             let ex = dxCells * minCellWidth, ny = dyCells * minCellHeight
             if PointIndex.chordBound((ex * ex + ny * ny).squareRoot()) > reach { return }
             let cell = r * grid.cols + c
-            for slot in Int(starts[cell])..<Int(starts[cell + 1]) {
+            scan(Int(starts[cell])..<Int(starts[cell + 1]), &candidates)
+        }
+
+        @inline(__always) mutating func scan(_ slots: Range<Int>, _ candidates: inout Scratch<Candidate>) {
+            for slot in slots {
                 let key = keys[slot]
                 if let typeMask, !PointIndex.test(typeMask, key.tag >> 16) { continue }
                 if let statusMask, !PointIndex.test(statusMask, key.tag & 0xFFFF) { continue }
@@ -458,7 +497,7 @@ public final class PointIndex: Sendable {
             }
         }
 
-        mutating func add(_ chord: Double, _ slot: Int, _ candidates: inout Scratch<Candidate>) {
+        @inline(__always) mutating func add(_ chord: Double, _ slot: Int, _ candidates: inout Scratch<Candidate>) {
             candidates.append(Candidate(chord: chord, slot: Int32(slot)))
             var i = candidates.count - 1
             while i > 0 && candidates[i - 1].chord > chord {
@@ -513,22 +552,24 @@ struct Scratch<T: BitwiseCopyable>: ~Copyable {
 
     deinit { if owned { base.deallocate() } }
 
-    subscript(i: Int) -> T {
+    @inline(__always) subscript(i: Int) -> T {
         get { base[i] }
         set { base[i] = newValue }
     }
 
-    mutating func append(_ x: T) {
-        if count == capacity {
-            let bigger = UnsafeMutablePointer<T>.allocate(capacity: capacity * 2)
-            bigger.update(from: base, count: count)
-            if owned { base.deallocate() }
-            base = bigger
-            capacity *= 2
-            owned = true
-        }
+    @inline(__always) mutating func append(_ x: T) {
+        if count == capacity { grow() }
         base[count] = x
         count += 1
+    }
+
+    private mutating func grow() {
+        let bigger = UnsafeMutablePointer<T>.allocate(capacity: capacity * 2)
+        bigger.update(from: base, count: count)
+        if owned { base.deallocate() }
+        base = bigger
+        capacity *= 2
+        owned = true
     }
 
     mutating func removeLast() { count -= 1 }

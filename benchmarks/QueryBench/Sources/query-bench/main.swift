@@ -55,16 +55,17 @@ let readSeconds = now() - t0
 t0 = now()
 let resources = try store.resourceIndex()  // reads again, then builds
 let readAndBuild = now() - t0
+let rows = resources.resources
 if ProcessInfo.processInfo.environment["QUERY_BENCH_PROFILE"] == "build" {
     for _ in 0..<10 {
         let t = now()
-        _ = PointIndex(resources: resources.resources)
+        _ = PointIndex(resources: rows)
         print("build \(now() - t)")
     }
     exit(0)
 }
 t0 = now()
-let rebuilt = PointIndex(resources: resources.resources)
+let rebuilt = PointIndex(resources: rows)
 let buildSeconds = now() - t0
 t0 = now()
 let locator = try store.locator()
@@ -109,10 +110,11 @@ if ProcessInfo.processInfo.environment["QUERY_BENCH_PROFILE"] == "nearest" {
     // For profilers: nearest alone, for a while.
     let qs = (0..<100_000).map { _ in Position(rng.next(in: extent.minX...extent.maxX), rng.next(in: extent.minY...extent.maxY)) }
     var total = 0.0
-    for round in 0..<3 {
+    for round in 0..<(Int(ProcessInfo.processInfo.environment["QUERY_BENCH_ROUNDS"] ?? "3") ?? 3) {
         let t = now()
         let k = Int(ProcessInfo.processInfo.environment["QUERY_BENCH_K"] ?? "5")!
-        for i in 0..<500_000 { total += resources.nearest(qs[i % qs.count], k: k)[0].distance }
+        let spread = Int(ProcessInfo.processInfo.environment["QUERY_BENCH_SPREAD"] ?? "100000")!
+        for i in 0..<500_000 { total += resources.nearest(qs[i % spread], k: k)[0].distance }
         print("round \(round): \(Int(500_000 / (now() - t))) queries/s")
     }
     if total == 42 { print(total) }
