@@ -10,10 +10,14 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "GeoGrid", targets: ["GeoGrid"]),
+        .library(name: "TileServer", targets: ["TileServer"]),
         .executable(name: "geo-cli", targets: ["geo-cli"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
     ],
     targets: [
         .systemLibrary(
@@ -24,9 +28,20 @@ let package = Package(
         // Two static inline C functions (a prefetch hint, sincos) that Swift cannot express.
         .target(name: "CSupport"),
         .target(name: "GeoGrid", dependencies: ["CSQLite", "CGEOS", "CPROJ", "CSupport"], swiftSettings: strict),
+        // The HTTP service: vector tiles, OGC API Features, the query API and the demo map, on Hummingbird 2.
+        .target(
+            name: "TileServer",
+            dependencies: [
+                "GeoGrid", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .executableTarget(
             name: "geo-cli",
-            dependencies: ["GeoGrid", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "GeoGrid", "TileServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .target(name: "TestSupport", dependencies: ["GeoGrid"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "GeoGridTests", dependencies: ["GeoGrid", "TestSupport"], swiftSettings: strict),

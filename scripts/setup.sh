@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages GeoGrid needs that this machine lacks, and nothing else.
 #   scripts/setup.sh run    the C libraries the build and the store need
-#   scripts/setup.sh test   those, plus the independent oracles the tests use (GDAL, osmium, shapely, pyproj)
+#   scripts/setup.sh test   those, plus the independent oracles and clients the tests use (GDAL, osmium,
+#                           shapely, pyproj, curl)
 set -euo pipefail
 
 run_packages=(pkg-config libsqlite3-dev libspatialite-dev libsqlite3-mod-spatialite libgeos-dev libproj-dev)
-test_packages=(gdal-bin osmium-tool python3 python3-shapely python3-pyproj)
+test_packages=(gdal-bin osmium-tool python3 python3-shapely python3-pyproj curl)
 
 case "${1:-run}" in
   run) wanted=("${run_packages[@]}") ;;

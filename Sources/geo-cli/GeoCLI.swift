@@ -3,13 +3,13 @@ import Foundation
 import GeoGrid
 
 @main
-struct GeoCLI: ParsableCommand {
+struct GeoCLI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "geo-cli",
         abstract: "GeoGrid: grid-map store for emergency response.",
         discussion: "Layers: \(Layer.allCases.map(\.rawValue).joined(separator: ", ")). The store is one SpatiaLite file that QGIS and GDAL open as is.",
         version: GeoGridInfo.version,
-        subcommands: [Init.self, Import.self, Export.self, Info.self, Demo.self, Locate.self, Nearest.self, Around.self]
+        subcommands: [Init.self, Import.self, Export.self, Info.self, Demo.self, Locate.self, Nearest.self, Around.self, Serve.self]
     )
 }
 

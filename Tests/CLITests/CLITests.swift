@@ -5,16 +5,7 @@ import Testing
 
 /// geo-cli run as a user runs it: the built executable, its full output and exit status.
 @Suite struct CLITests {
-    static let executable: String = {
-        let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var dir = me.deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("geo-cli").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return Fixtures.repository.appendingPathComponent(".build/debug/geo-cli").path
-    }()
+    static let executable = geoCLIPath
 
     static func cli(_ args: String..., input: String? = nil, cwd: URL? = nil) throws -> ProcessResult {
         try runProcess(executable, args, input: input.map { Data($0.utf8) }, cwd: cwd)

@@ -1,0 +1,74 @@
+import Foundation
+
+/// JSON shapes of query answers, shared by the CLI and the server.
+public enum QueryJSON {
+    public static func area(_ a: AreaInfo?) -> JSONValue {
+        guard let a else { return .null }
+        return .object([("code", .string(a.code)), ("name", a.name.map(JSONValue.string) ?? .null)])
+    }
+
+    public static func locate(_ r: LocateResult, at p: Position) -> JSONValue {
+        let grid: JSONValue = r.grid.map { g in
+            .object([
+                ("code", .string(g.code)), ("name", g.name.map(JSONValue.string) ?? .null),
+                ("worker_name", g.workerName.map(JSONValue.string) ?? .null), ("worker_phone", g.workerPhone.map(JSONValue.string) ?? .null),
+                ("households", g.households.map { .number(Double($0)) } ?? .null), ("population", g.population.map { .number(Double($0)) } ?? .null),
+            ])
+        } ?? .null
+        return .object([
+            ("lon", .number(p.lon)), ("lat", .number(p.lat)), ("owner", .string(r.owner.rawValue)), ("grid", grid),
+            ("community", area(r.community)), ("street", area(r.street)), ("district", area(r.district)),
+        ])
+    }
+
+    /// A FeatureCollection of the buildings, resources and roads found, each with its layer and distance, and
+    /// a `summary` foreign member (RFC 7946 §6.1) with the owner and the totals.
+    public static func around(_ r: AroundResult, crs: MapCRS, given: Position, into out: inout [UInt8]) {
+        let writer = GeoJSONWriter()
+        var features: [Feature] = []
+        func add(_ layer: Layer, _ e: ShapeIndex.Entry, _ d: Double) {
+            var props: [(String, JSONValue)] = [("layer", .string(layer.rawValue)), ("distance_m", .number((d * 10).rounded() / 10))]
+            for (f, v) in zip(layer.fields, e.values) { props.append((f.name, v.json)) }
+            features.append(Feature(id: .int(e.id), geometry: e.geometry.mapPositions(crs.fromWGS84), properties: props))
+        }
+        for (e, d) in r.buildings { add(.buildings, e, d) }
+        for h in r.resources {
+            features.append(Feature(id: .int(h.resource.id), geometry: .point(crs.fromWGS84(h.resource.position)), properties: [
+                ("layer", .string("resources")), ("distance_m", .number((h.distance * 10).rounded() / 10)), ("bearing_deg", .number((h.bearing * 10).rounded() / 10)),
+                ("type", .string(h.resource.type)), ("name", h.resource.name.map(JSONValue.string) ?? .null), ("status", .string(h.resource.status)),
+            ]))
+        }
+        for (e, d) in r.roads { add(.roads, e, d) }
+        let t = r.buildingTotals
+        let summary = JSONValue.object([
+            ("center", .numbers([given.lon, given.lat])), ("radius_m", .number(r.radius)), ("location", locate(r.location, at: given)),
+            ("buildings", .object([("count", .number(Double(t.count))), ("households", .number(Double(t.households))),
+                ("population", .number(Double(t.population))), ("max_floors", t.maxFloors.map { .number(Double($0)) } ?? .null)])),
+            ("resources", .object(r.resourcesByType.map { ($0.type, .number(Double($0.count))) })),
+            ("roads", .array(r.roadNames.map { .object([("name", $0.name.map(JSONValue.string) ?? .null), ("class", $0.roadClass.map(JSONValue.string) ?? .null),
+                ("distance_m", .number(($0.distance * 10).rounded() / 10))]) })),
+        ])
+        out.append(contentsOf: "{\"type\":\"FeatureCollection\",\"summary\":".utf8)
+        GeoJSONWriter.value(summary, into: &out)
+        out.append(contentsOf: ",\"features\":[".utf8)
+        for (i, f) in features.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            writer.feature(f, into: &out)
+        }
+        out.append(contentsOf: "]}".utf8)
+    }
+
+    public static func nearest(_ hits: [NearestHit], at p: Position) -> JSONValue {
+        .object([
+            ("lon", .number(p.lon)), ("lat", .number(p.lat)),
+            ("resources", .array(hits.map { h in
+                .object([
+                    ("id", .number(Double(h.resource.id))), ("type", .string(h.resource.type)), ("name", h.resource.name.map(JSONValue.string) ?? .null),
+                    ("status", .string(h.resource.status)), ("capacity", h.resource.capacity.map { .number(Double($0)) } ?? .null),
+                    ("lon", .number(h.resource.position.lon)), ("lat", .number(h.resource.position.lat)),
+                    ("distance_m", .number((h.distance * 1000).rounded() / 1000)), ("bearing_deg", .number((h.bearing * 10).rounded() / 10)),
+                ])
+            })),
+        ])
+    }
+}

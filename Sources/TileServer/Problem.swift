@@ -1,0 +1,57 @@
+import Foundation
+import GeoGrid
+import Hummingbird
+
+/// An HTTP error as RFC 9457 problem details (`application/problem+json`): what went wrong, in one sentence a
+/// client can show, with the status and the request's path.
+public struct Problem: Error, HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    public var detail: String
+    /// A short, fixed summary of the problem type (the status's reason unless given).
+    public var title: String?
+
+    public init(_ status: HTTPResponse.Status, _ detail: String, title: String? = nil) {
+        self.status = status
+        self.detail = detail
+        self.title = title
+    }
+
+    public static func badRequest(_ detail: String) -> Problem { Problem(.badRequest, detail) }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        Self.response(status: status, title: title ?? status.reasonPhrase, detail: detail, instance: request.uri.path)
+    }
+
+    static func response(status: HTTPResponse.Status, title: String, detail: String, instance: String) -> Response {
+        let body = JSONValue.object([
+            ("type", .string("about:blank")), ("title", .string(title)), ("status", .number(Double(status.code))),
+            ("detail", .string(detail)), ("instance", .string(instance)),
+        ])
+        var bytes: [UInt8] = []
+        GeoJSONWriter.value(body, into: &bytes)
+        return Response(status: status, headers: [.contentType: "application/problem+json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
+
+/// Turns every error a handler throws into problem details: ours as they are, Hummingbird's own (an unknown
+/// route, a bad method) with their status, anything else as a 500 whose cause is logged, not shown.
+struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let problem as Problem {
+            return try problem.response(from: request, context: context)
+        } catch let error as HTTPError {
+            let detail = error.body ?? (error.status == .notFound ? "no such resource: \(request.uri.path)" : error.status.reasonPhrase)
+            var response = Problem.response(status: error.status, title: error.status.reasonPhrase, detail: detail, instance: request.uri.path)
+            for field in error.headers { response.headers.append(field) }
+            return response
+        } catch let error as any HTTPResponseError {
+            return Problem.response(status: error.status, title: error.status.reasonPhrase, detail: "\(error)", instance: request.uri.path)
+        } catch {
+            context.logger.error("request failed", metadata: ["path": .string(request.uri.path), "error": .string("\(error)")])
+            return Problem.response(status: .internalServerError, title: "Internal Server Error",
+                detail: "the server could not answer; the cause is in its log", instance: request.uri.path)
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import GeoGrid
+import Hummingbird
+
+/// The dispatch queries over HTTP: the JSON of `geo-cli locate/nearest/around --json`, from the same indexes.
+struct QueryAPI {
+    let store: GeoStore
+    static let maxK = 1_000
+    static let maxRadius = 5_000.0
+
+    func add(to router: Router<BasicRequestContext>) {
+        router.get("locate") { request, _ in try locate(Parameters(request)) }
+        router.get("nearest") { request, _ in try nearest(Parameters(request)) }
+        router.get("around") { request, _ in try around(Parameters(request)) }
+    }
+
+    func locate(_ q: Parameters) throws -> Response {
+        let (given, crs) = try q.point()
+        return .json(QueryJSON.locate(try store.locate(crs.toWGS84(given)), at: given))
+    }
+
+    func nearest(_ q: Parameters) throws -> Response {
+        let (given, crs) = try q.point()
+        let k = try q.integer("k", in: 1...Self.maxK) ?? 5
+        let within = try q.number("within", in: 0...20_000_000)
+        let hits = try store.nearest(crs.toWGS84(given), k: k, types: q.list("type"), statuses: q.list("status"), within: within).map { h in
+            var h = h
+            h.resource.position = crs.fromWGS84(h.resource.position)
+            return h
+        }
+        return .json(QueryJSON.nearest(hits, at: given))
+    }
+
+    func around(_ q: Parameters) throws -> Response {
+        let (given, crs) = try q.point()
+        let radius = try q.number("radius", in: 1...Self.maxRadius) ?? 200
+        var out: [UInt8] = []
+        QueryJSON.around(try store.around(crs.toWGS84(given), radius: radius), crs: crs, given: given, into: &out)
+        return .json(out, contentType: "application/geo+json")
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import GeoGrid
+import Hummingbird
+import Logging
+
+/// How the server listens and whom it lets in.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    /// 0 picks a free port (reported through `onRunning`).
+    public var port: Int
+    /// Origins allowed to call from browsers: `*` for any, none for same-origin only.
+    public var corsOrigins: [String]
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, corsOrigins: [String] = ["*"]) {
+        self.host = host
+        self.port = port
+        self.corsOrigins = corsOrigins
+    }
+}
+
+/// GeoGrid's HTTP service over one store: the query API, health and metrics (tiles, OGC API Features and the
+/// demo map join it). Every route reads the store's in-memory indexes or a read snapshot; none writes.
+public struct GeoGridServer: Sendable {
+    public let store: GeoStore
+    public let configuration: ServerConfiguration
+    public let metrics = ServerMetrics()
+    let started = Date()
+
+    public init(store: GeoStore, configuration: ServerConfiguration) {
+        self.store = store
+        self.configuration = configuration
+    }
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: MetricsMiddleware(metrics: metrics))
+        router.add(middleware: CORSMiddleware(allowed: configuration.corsOrigins))
+        router.add(middleware: ProblemMiddleware())
+        QueryAPI(store: store).add(to: router)
+        router.get("health") { _, _ in try health() }
+        router.get("metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: metrics.prometheusText)))
+        }
+        return router
+    }
+
+    /// 200 with the store and its indexes when the store answers a read; 503 when it does not.
+    func health() throws -> Response {
+        do {
+            let info = try store.info()
+            let indexes: [JSONValue] = store.queryIndexStatus.map { s in
+                .object([("name", .string(s.name)), ("built", .bool(s.built)), ("rows", .number(Double(s.rows))),
+                    ("pending_changes", .number(Double(s.pendingChanges)))])
+            }
+            return .json(.object([
+                ("status", .string("ok")), ("version", .string(GeoGridInfo.version)), ("store", .string(store.path)),
+                ("schema_version", .number(Double(GeoStore.schemaVersion))),
+                ("uptime_s", .number((Date().timeIntervalSince(started) * 10).rounded() / 10)),
+                ("layers", .object(info.layers.map { ($0.layer.rawValue, .number(Double($0.count))) })), ("indexes", .array(indexes)),
+            ]))
+        } catch {
+            throw Problem(.serviceUnavailable, "the store does not answer: \(error)")
+        }
+    }
+
+    /// The application, listening where the configuration says; `onRunning` gets the bound port.
+    public func application(logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        Application(
+            router: router(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "GeoGrid/\(GeoGridInfo.version)"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
+            logger: logger)
+    }
+}

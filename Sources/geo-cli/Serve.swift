@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import GeoGrid
+import Logging
+import TileServer
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve a store over HTTP: the query API (locate, nearest, around), health and metrics.",
+        discussion: """
+            The query indexes are built before the server starts listening, so the first request is as fast as \
+            the rest. Stop with Ctrl-C (SIGINT) or SIGTERM; requests in flight are finished first.
+            """)
+    @OptionGroup var store: StoreOptions
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on; 0 picks a free one (printed).") var port = 8080
+    @Option(name: .customLong("cors-origin"), help: "An origin allowed to call from browsers (repeatable); * for any, none for none.")
+    var corsOrigins: [String] = ["*"]
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
+    }
+
+    func run() async throws {
+        let store = try GeoStore(path: self.store.db)
+        var logger = Logger(label: "geogrid")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let start = Date()
+        try store.prepareQueryIndexes()
+        logger.info("query indexes ready", metadata: ["seconds": .stringConvertible((Date().timeIntervalSince(start) * 100).rounded() / 100)])
+        let origins = corsOrigins.contains("none") ? [] : corsOrigins
+        let server = GeoGridServer(store: store, configuration: ServerConfiguration(host: host, port: port, corsOrigins: origins))
+        let host = self.host, db = self.store.db
+        let app = server.application(logger: logger) { port in
+            // Written whole and unbuffered: scripts and tests wait for this line to learn the port.
+            FileHandle.standardOutput.write(Data("GeoGrid serving \(db) at http://\(host):\(port)/\n".utf8))
+        }
+        try await app.runService()
+    }
+}
