@@ -1,12 +1,23 @@
 #!/usr/bin/env bash
-# The README's first command: install what is missing, build, and load the demo city into the
-# embedded store (var/demo.sqlite), then show what is in it.
+# The README's first command: install what is missing, build, load the demo city into the embedded store
+# (var/demo.sqlite), and serve it on http://127.0.0.1:8080/ until Ctrl-C.
+#   GEOGRID_DB=path      another store file            GEOGRID_HOST / GEOGRID_PORT   where to listen
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh run
+echo "demo: building geo-cli (release; the first build takes several minutes)"
 swift build -c release --product geo-cli
 store="${GEOGRID_DB:-var/demo.sqlite}"
+host="${GEOGRID_HOST:-127.0.0.1}"
+port="${GEOGRID_PORT:-8080}"
 .build/release/geo-cli demo --db "$store"
 .build/release/geo-cli info --db "$store"
-echo
-echo "Open $store in QGIS (Layer > Add Layer > Add SpatiaLite Layer) or with: ogrinfo $store"
+cat <<MSG
+
+Open $store in QGIS (Layer > Add Layer > Add SpatiaLite Layer) or with: ogrinfo $store
+Ask the server, for example:
+  curl 'http://$host:$port/locate?lon=24.9445&lat=60.1700'
+  curl 'http://$host:$port/nearest?lon=24.9445&lat=60.1700&type=hydrant&k=3'
+  curl 'http://$host:$port/around?lon=24.9445&lat=60.1700&radius=150'
+MSG
+exec .build/release/geo-cli serve --db "$store" --host "$host" --port "$port"
