@@ -25,6 +25,7 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev", "libspatialite-dev", "libsqlite3-mod-spatialite"])]),
         .systemLibrary(name: "CGEOS", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
         .systemLibrary(name: "CPROJ", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Two static inline C functions (a prefetch hint, sincos) that Swift cannot express.
         .target(name: "CSupport"),
         .target(name: "GeoGrid", dependencies: ["CSQLite", "CGEOS", "CPROJ", "CSupport"], swiftSettings: strict),
@@ -32,7 +33,7 @@ let package = Package(
         .target(
             name: "TileServer",
             dependencies: [
-                "GeoGrid", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
+                "GeoGrid", "CZlib", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

@@ -4,9 +4,10 @@
 #   scripts/setup.sh test   those, plus the independent oracles and clients the tests use (GDAL, osmium,
 #                           shapely, pyproj, curl)
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
-run_packages=(pkg-config libsqlite3-dev libspatialite-dev libsqlite3-mod-spatialite libgeos-dev libproj-dev)
-test_packages=(gdal-bin osmium-tool python3 python3-shapely python3-pyproj curl)
+run_packages=(pkg-config libsqlite3-dev libspatialite-dev libsqlite3-mod-spatialite libgeos-dev libproj-dev zlib1g-dev)
+test_packages=(gdal-bin osmium-tool python3 python3-shapely python3-pyproj python3-venv curl)
 
 case "${1:-run}" in
   run) wanted=("${run_packages[@]}") ;;
@@ -29,4 +30,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
   $sudo apt-get update -qq
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Test clients from PyPI, in a virtual environment of their own that git ignores: mapbox-vector-tile decodes
+# our tiles independently of our encoder.
+if [ "${1:-run}" = test ]; then
+  venv=.venv-test
+  if ! "$venv/bin/python" -c "import mapbox_vector_tile" >/dev/null 2>&1; then
+    echo "setup: installing mapbox-vector-tile into $venv"
+    rm -rf "$venv"
+    /usr/bin/python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "mapbox-vector-tile==2.2.0"
+  fi
 fi

@@ -10,11 +10,14 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// Origins allowed to call from browsers: `*` for any, none for same-origin only.
     public var corsOrigins: [String]
+    /// The tile cache's bound, in bytes (raw and gzipped forms both count).
+    public var tileCacheBytes: Int
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, corsOrigins: [String] = ["*"]) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, corsOrigins: [String] = ["*"], tileCacheBytes: Int = 256 << 20) {
         self.host = host
         self.port = port
         self.corsOrigins = corsOrigins
+        self.tileCacheBytes = tileCacheBytes
     }
 }
 
@@ -24,11 +27,16 @@ public struct GeoGridServer: Sendable {
     public let store: GeoStore
     public let configuration: ServerConfiguration
     public let metrics = ServerMetrics()
+    public let tiles: TileCache
     let started = Date()
 
     public init(store: GeoStore, configuration: ServerConfiguration) {
         self.store = store
         self.configuration = configuration
+        let tiles = TileCache(capacityBytes: configuration.tileCacheBytes)
+        self.tiles = tiles
+        // Writes through the store drop exactly the cached tiles they may change.
+        store.onCommit { change in tiles.invalidate(change) }
     }
 
     public func router() -> Router<BasicRequestContext> {
@@ -37,6 +45,7 @@ public struct GeoGridServer: Sendable {
         router.add(middleware: CORSMiddleware(allowed: configuration.corsOrigins))
         router.add(middleware: ProblemMiddleware())
         QueryAPI(store: store).add(to: router)
+        TileAPI(store: store, cache: tiles, metrics: metrics).add(to: router)
         router.get("health") { _, _ in try health() }
         router.get("metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

@@ -124,6 +124,6 @@ import Testing
         #expect(added.distance == 0)
         let floors = Layer.buildings.fields.firstIndex { $0.name == "floors" }!
         #expect(added.entry.values[floors] == .integer(9))
-        #expect(status(store, "around buildings").pendingChanges == 2)
+        #expect(status(store, "features buildings").pendingChanges == 2)
     }
 }

@@ -148,5 +148,21 @@ public final class LayerIndex: Sendable {
         return found.sorted { ($0.distance, $0.entry.id) < ($1.distance, $1.entry.id) }
     }
 
+    /// Features whose geometry meets `box`, by id.
+    public func entries(intersecting box: BBox) -> [ShapeIndex.Entry] {
+        var found = main.entries(intersecting: box)
+        if removed.isEmpty && changed.isEmpty { return found }
+        found.removeAll { removed.contains($0.id) }
+        found += delta.entries(intersecting: box)
+        return found.sorted { $0.id < $1.id }
+    }
+
+    /// The feature with this id, if any.
+    public func entry(id: Int64) -> ShapeIndex.Entry? {
+        if let e = changed[id] { return e }
+        if removed.contains(id) { return nil }
+        return Overlay.find(id, in: main.entries.count) { main.entries[$0].id }.map { main.entries[$0] }
+    }
+
     public var memoryBytes: Int { main.memoryBytes + delta.memoryBytes + removed.count * 16 }
 }

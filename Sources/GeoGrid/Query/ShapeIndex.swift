@@ -55,6 +55,25 @@ public struct ShapeIndex: Sendable {
         return out.sorted { ($0.distance, $0.entry.id) < ($1.distance, $1.entry.id) }
     }
 
+    /// Entries whose geometry meets `box`, by id.
+    public func entries(intersecting box: BBox) -> [Entry] {
+        guard box.intersects(grid.extent) else { return [] }
+        let c0 = grid.col(box.minX), c1 = grid.col(box.maxX), r0 = grid.row(box.minY), r1 = grid.row(box.maxY)
+        var seen = Set<Int32>()
+        var out: [Entry] = []
+        for r in r0...r1 {
+            for c in c0...c1 {
+                let cell = r * grid.cols + c
+                for slot in Int(cellStart[cell])..<Int(cellStart[cell + 1]) {
+                    let i = cellEntries[slot]
+                    guard entries[Int(i)].box.intersects(box), seen.insert(i).inserted, entries[Int(i)].geometry.intersects(box) else { continue }
+                    out.append(entries[Int(i)])
+                }
+            }
+        }
+        return out.sorted { $0.id < $1.id }
+    }
+
     /// Metres from `p` to the nearest point of `g` in the plane tangent at `p`; 0 inside a polygon.
     static func planarDistance(from p: Position, to g: Geometry, scale: (lat: Double, lon: Double)) -> Double {
         func xy(_ q: Position) -> SIMD2<Double> { SIMD2((q.lon - p.lon) * scale.lon, (q.lat - p.lat) * scale.lat) }

@@ -14,6 +14,13 @@ public final class GeoStore: Sendable {
     private let writer: Mutex<Pooled>
     private let idleReaders = Mutex<[Pooled]>([])
     let queryIndexes = QueryIndexCache()
+    private let commitObservers = Mutex<[@Sendable (StoreChange) -> Void]>([])
+
+    /// Calls `observer` after every committed write through this store that changed rows, with what changed
+    /// (after the query indexes follow it). For caches of derived data.
+    public func onCommit(_ observer: @escaping @Sendable (StoreChange) -> Void) {
+        commitObservers.withLock { $0.append(observer) }
+    }
     private static let maxIdleReaders = 8
 
     /// A connection with exclusive use guaranteed by the store: the writer behind its mutex, a reader
@@ -47,9 +54,12 @@ public final class GeoStore: Sendable {
                 // The indexes as they must be after this write, made from the rows it changed, read before
                 // COMMIT so that they are exactly what it commits; published only once it has.
                 let changes = db.changeLog.take()
-                let indexes = changes.isEmpty ? nil : try updatedIndexes(queryIndexes.current, after: changes, db)
+                let update = changes.isEmpty ? nil : try updatedIndexes(queryIndexes.current, after: changes, db)
                 try db.execute("COMMIT")
-                if let indexes { queryIndexes.publish(indexes) }
+                if let (indexes, change) = update {
+                    queryIndexes.publish(indexes)
+                    for observer in commitObservers.withLock({ $0 }) { observer(change) }
+                }
                 return result
             } catch {
                 if db.isInTransaction { try? db.execute("ROLLBACK") }

@@ -47,6 +47,14 @@ final class QueryIndexCache: Sendable {
     }
 }
 
+/// What a committed write changed, for caches of derived data (the server's tiles): per layer, the boxes of
+/// the changed features before and after; layers changed throughout, or whose old boxes are not known.
+public struct StoreChange: Sendable {
+    public var boxes: [Layer: [BBox]] = [:]
+    public var wholeLayers: Set<Layer> = []
+    public init() {}
+}
+
 public struct QueryIndexStatus: Sendable, Equatable {
     public var name: String
     public var built: Bool
@@ -131,9 +139,9 @@ extension GeoStore {
         let s = queryIndexes.current
         var out = [QueryIndexStatus(name: "locate", built: s.locator != nil, rows: s.locator?.gridCount ?? 0, pendingChanges: 0)]
         out.append(QueryIndexStatus(name: "nearest", built: s.resources != nil, rows: s.resources?.count ?? 0, pendingChanges: s.resources?.pendingChanges ?? 0))
-        for layer in [Layer.buildings, .roads] {
+        for layer in Layer.allCases {
             let index = s.shapes[layer]
-            out.append(QueryIndexStatus(name: "around \(layer.rawValue)", built: index != nil, rows: index?.count ?? 0, pendingChanges: index?.pendingChanges ?? 0))
+            out.append(QueryIndexStatus(name: "features \(layer.rawValue)", built: index != nil, rows: index?.count ?? 0, pendingChanges: index?.pendingChanges ?? 0))
         }
         return out
     }
@@ -143,16 +151,18 @@ extension GeoStore {
     public func prepareQueryIndexes() throws {
         _ = try locator()
         _ = try resourceIndex()
-        _ = try shapeIndex(.buildings)
-        _ = try shapeIndex(.roads)
+        for layer in Layer.allCases { _ = try shapeIndex(layer) }
     }
 
     /// The indexes after a write whose changes are `changes`, read through `db` inside the write's
     /// transaction: the locator is rebuilt when grids or communities changed (planners' edits are rare and
     /// its build takes milliseconds per thousand grids); resources and around layers are updated row by row,
     /// or rebuilt when a whole layer changed. Indexes not built yet stay unbuilt.
-    func updatedIndexes(_ state: QueryIndexCache.State, after changes: ChangeLog.Changes, _ db: Connection) throws -> QueryIndexCache.State {
+    func updatedIndexes(_ state: QueryIndexCache.State, after changes: ChangeLog.Changes, _ db: Connection) throws
+        -> (QueryIndexCache.State, StoreChange)
+    {
         var next = state
+        var change = StoreChange()
         if next.locator != nil && (changes.touches(.grids) || changes.touches(.communities)) { next.locator = try Self.buildLocator(db) }
         if let index = next.resources, changes.touches(.resources) {
             if let ids = changes.rows[.resources] {
@@ -163,12 +173,18 @@ extension GeoStore {
         }
         for (layer, index) in state.shapes where changes.touches(layer) {
             if let ids = changes.rows[layer] {
-                next.shapes[layer] = index.applying(ids: ids, rows: try layerRows(db, layer, ids: ids))
+                let rows = try layerRows(db, layer, ids: ids)
+                // Where the changed features were (the index before the write) and are now.
+                change.boxes[layer] = ids.compactMap { index.entry(id: $0)?.box } + rows.compactMap(\.geometry.bbox)
+                next.shapes[layer] = index.applying(ids: ids, rows: rows)
             } else {
+                change.wholeLayers.insert(layer)
                 next.shapes[layer] = LayerIndex(layer: layer, features: try layerRows(db, layer, ids: nil))
             }
         }
-        return next
+        // Layers without a built index: where their features were is not known here.
+        for layer in Layer.allCases where changes.touches(layer) && state.shapes[layer] == nil { change.wholeLayers.insert(layer) }
+        return (next, change)
     }
 
     /// The situation within `radius` metres of `p`: its owner, and the buildings, resources and roads there.

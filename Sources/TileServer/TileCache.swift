@@ -1,0 +1,93 @@
+import Foundation
+import GeoGrid
+import Synchronization
+
+/// Encoded tiles in memory, bounded in bytes, least recently used first out; invalidated exactly for the
+/// tiles a write touches: those whose buffered bounds meet the old or the new box of a changed feature, in
+/// every layer set that includes its layer, at every zoom.
+public final class TileCache: Sendable {
+    struct Key: Hashable, Sendable {
+        var layers: [Layer]
+        var tile: TileID
+    }
+
+    /// A tile's bytes, their gzip form and a strong ETag (a hash of the bytes).
+    final class Entry: Sendable {
+        let bytes: [UInt8]
+        let gzipped: [UInt8]
+        let etag: String
+        var size: Int { bytes.count + gzipped.count + 200 }
+
+        init(bytes: [UInt8]) {
+            self.bytes = bytes
+            gzipped = bytes.isEmpty ? [] : Gzip.compress(bytes)
+            etag = "\"\(Self.fnv1a(bytes))-\(bytes.count)\""
+        }
+
+        /// 64-bit FNV-1a, in hex.
+        static func fnv1a(_ bytes: [UInt8]) -> String {
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+            return String(h, radix: 16)
+        }
+    }
+
+    private struct State {
+        var entries: [Key: (entry: Entry, used: UInt64)] = [:]
+        var bytes = 0
+        var clock: UInt64 = 0
+    }
+
+    public let capacity: Int
+    private let state = Mutex(State())
+
+    public init(capacityBytes: Int) { capacity = capacityBytes }
+
+    func get(_ key: Key) -> Entry? {
+        state.withLock { s in
+            guard let found = s.entries[key] else { return nil }
+            s.clock += 1
+            s.entries[key]!.used = s.clock
+            return found.entry
+        }
+    }
+
+    func put(_ key: Key, _ entry: Entry) {
+        guard entry.size <= capacity / 4 else { return }
+        state.withLock { s in
+            if let old = s.entries[key] { s.bytes -= old.entry.size }
+            s.clock += 1
+            s.entries[key] = (entry, s.clock)
+            s.bytes += entry.size
+            if s.bytes > capacity {
+                // Evict the least recently used down to 90%, so that eviction's sort is paid rarely.
+                for (k, v) in s.entries.sorted(by: { $0.value.used < $1.value.used }) {
+                    if s.bytes <= capacity * 9 / 10 { break }
+                    s.entries[k] = nil
+                    s.bytes -= v.entry.size
+                }
+            }
+        }
+    }
+
+    public var count: Int { state.withLock { $0.entries.count } }
+    public var bytes: Int { state.withLock { $0.bytes } }
+
+    /// Drops the cached tiles that `change` may have altered; returns how many.
+    @discardableResult public func invalidate(_ change: StoreChange) -> Int {
+        state.withLock { s in
+            var dropped = 0
+            for (key, value) in s.entries {
+                let bounds = key.tile.bounds(buffer: Double(VectorTiles.buffer), extent: Double(VectorTiles.extent))
+                let touched = key.layers.contains { layer in (change.boxes[layer] ?? []).contains { $0.intersects(bounds) } }
+                    || key.layers.contains { change.wholeLayers.contains($0) }
+                if touched {
+                    s.entries[key] = nil
+                    s.bytes -= value.entry.size
+                    dropped += 1
+                }
+            }
+            return dropped
+        }
+    }
+}

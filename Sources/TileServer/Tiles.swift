@@ -1,0 +1,80 @@
+import Foundation
+import GeoGrid
+import HTTPTypes
+import Hummingbird
+
+/// `GET|HEAD /tiles/{layers}/{z}/{x}/{y}.mvt`: Mapbox Vector Tiles from the store's indexes, cached.
+struct TileAPI {
+    let store: GeoStore
+    let cache: TileCache
+    let metrics: ServerMetrics
+    static let contentType = "application/vnd.mapbox-vector-tile"
+    /// Tiles change when the store does: clients revalidate after a minute (cheap: a 304 by ETag).
+    static let cacheControl = "public, max-age=60"
+
+    func add(to router: Router<BasicRequestContext>) {
+        router.get("tiles/:layers/:z/:x/:y") { request, context in try tile(request, context) }
+        router.head("tiles/:layers/:z/:x/:y") { request, context in try tile(request, context) }
+    }
+
+    /// The layers named in a path segment: collection ids joined by commas, each once.
+    static func layers(_ text: String) throws -> [Layer] {
+        var out: [Layer] = []
+        for name in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let layer = Layer(rawValue: String(name)) else {
+                throw Problem(.notFound, "no layer \"\(name)\"; layers: \(Layer.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            if !out.contains(layer) { out.append(layer) }
+        }
+        return out
+    }
+
+    func tile(_ request: Request, _ context: BasicRequestContext) throws -> Response {
+        let p = context.parameters
+        let layers = try Self.layers(p.get("layers") ?? "")
+        guard let last = p.get("y"), last.hasSuffix(".mvt") else { throw Problem(.notFound, "tiles end in .mvt: /tiles/{layers}/{z}/{x}/{y}.mvt") }
+        let yText = String(last.dropLast(4))
+        guard let z = Int(p.get("z") ?? ""), let x = Int(p.get("x") ?? ""), let y = Int(yText) else {
+            throw Problem.badRequest("z, x and y must be whole numbers")
+        }
+        guard let tile = TileID(z: z, x: x, y: y) else {
+            throw Problem.badRequest("no tile \(z)/\(x)/\(y): z must be 0…\(TileID.maxZoom) and x, y within 0…\(z >= 0 && z <= TileID.maxZoom ? (1 << z) - 1 : 0)")
+        }
+        let key = TileCache.Key(layers: layers, tile: tile)
+        let entry: TileCache.Entry
+        if let cached = cache.get(key) {
+            metrics.count("geogrid_tile_cache_hits_total", help: "Tiles answered from the tile cache.")
+            entry = cached
+        } else {
+            metrics.count("geogrid_tile_cache_misses_total", help: "Tiles encoded because the cache did not hold them.")
+            let bytes = try VectorTiles.encode(tile, layers: layers) { layer, box in try store.shapeIndex(layer).entries(intersecting: box) }
+            entry = TileCache.Entry(bytes: bytes)
+            cache.put(key, entry)
+        }
+        var headers: HTTPFields = [.cacheControl: Self.cacheControl, .eTag: entry.etag]
+        headers.append(HTTPField(name: .vary, value: "Accept-Encoding"))
+        if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == entry.etag || $0 == "*" }) {
+            return Response(status: .notModified, headers: headers)
+        }
+        if entry.bytes.isEmpty { return Response(status: .noContent, headers: headers) }
+        headers[.contentType] = Self.contentType
+        let gzip = Self.acceptsGzip(request.headers[.acceptEncoding])
+        let body = gzip ? entry.gzipped : entry.bytes
+        if gzip { headers[.contentEncoding] = "gzip" }
+        headers[.contentLength] = String(body.count)
+        if request.method == .head { return Response(status: .ok, headers: headers, body: .init()) }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// Whether an Accept-Encoding header allows gzip (and does not refuse it with q=0).
+    static func acceptsGzip(_ header: String?) -> Bool {
+        guard let header else { return false }
+        for item in header.lowercased().split(separator: ",") {
+            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.first == "gzip" || parts.first == "*" else { continue }
+            let q = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
+            return q > 0
+        }
+        return false
+    }
+}

@@ -1,0 +1,234 @@
+import Foundation
+import GeoGrid
+import TestSupport
+import Testing
+
+/// The Python of the test clients from PyPI (scripts/setup.sh test makes it).
+let venvPython: String? = {
+    let path = Fixtures.repository.appendingPathComponent(".venv-test/bin/python").path
+    return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+}()
+
+/// Vector tiles from `geo-cli serve` on the demo city, decoded by an independent decoder (PyPI's
+/// mapbox-vector-tile, in .venv-test, installed by scripts/setup.sh test) and judged against SpatiaLite.
+@Suite(.serialized, .enabled(if: venvPython != nil && which("curl") != nil, "needs .venv-test (scripts/setup.sh test) and curl"))
+struct TileTests {
+    static let python = venvPython
+
+    /// Tiles over the demo city at zooms 13 to 16, and one at 12 where grids are simplified.
+    static let tiles: [TileID] = {
+        var out: [TileID] = []
+        for z in 12...16 {
+            let n = Double(1 << z)
+            let center = TileID.worldFraction(Position(24.9445, 60.1700))
+            let cx = Int(center.x * n), cy = Int(center.y * n)
+            for dx in (z >= 15 ? -1...1 : 0...0) { out.append(TileID(z: z, x: cx + dx, y: cy)!) }
+        }
+        return out
+    }()
+
+    func run(_ script: String, _ args: [String]) throws -> String {
+        let r = try runProcess(Self.python!, ["-c", script] + args)
+        try #require(r.status == 0, "\(r.stderr)")
+        return r.stdout
+    }
+
+    /// Decoded features by layer: id → properties, via mapbox-vector-tile.
+    func decode(_ file: String) throws -> [String: [Int64: [String: String]]] {
+        let script = """
+            import sys, json, mapbox_vector_tile
+            tile = mapbox_vector_tile.decode(open(sys.argv[1], 'rb').read())
+            out = {name: {str(f['id']): {k: str(v) for k, v in f['properties'].items()} for f in layer['features']} for name, layer in tile.items()}
+            print(json.dumps(out))
+            """
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(try run(script, [file]).utf8)) as? [String: [String: [String: String]]])
+        return json.mapValues { Dictionary(uniqueKeysWithValues: $0.map { (Int64($0.key)!, $0.value) }) }
+    }
+
+    /// Store ids of `layer` whose geometry meets `box`, by SpatiaLite.
+    func idsMeeting(_ store: GeoStore, _ layer: Layer, _ box: BBox) throws -> Set<Int64> {
+        try store.read { db in
+            let s = try db.prepare("SELECT id FROM \(layer.rawValue) WHERE ST_Intersects(geom, BuildMbr(?, ?, ?, ?, 4326))")
+            try s.bind([.real(box.minX), .real(box.minY), .real(box.maxX), .real(box.maxY)])
+            var out = Set<Int64>()
+            while try s.step() { out.insert(s.int64(0)) }
+            return out
+        }
+    }
+
+    @Test func tilesHoldTheFeaturesThatMeetThem() throws {
+        let (server, db, _) = try ServerTests.demo.get()
+        let store = try GeoStore(path: db)
+        let dir = TemporaryDirectory()
+        let layers: [Layer] = [.grids, .buildings, .roads, .resources]
+        var checked = 0
+        for tile in Self.tiles where tile.z >= 14 {
+            let r = try curl("\(server.baseURL)/tiles/grids,buildings,roads,resources/\(tile).mvt")
+            #expect(r.status == 200 && r.headers["content-type"] == "application/vnd.mapbox-vector-tile", "\(tile)")
+            try r.body.write(to: URL(fileURLWithPath: dir.path("t.mvt")))
+            let decoded = try decode(dir.path("t.mvt"))
+            #expect(Set(decoded.keys).isSubset(of: Set(layers.map(\.rawValue))))
+            for layer in layers {
+                let got = Set((decoded[layer.rawValue] ?? [:]).keys)
+                // Everything that meets the tile is in it; everything in it meets the tile with its buffer.
+                let inside = try idsMeeting(store, layer, tile.bounds())
+                let buffered = try idsMeeting(store, layer, tile.bounds(buffer: Double(VectorTiles.buffer)))
+                #expect(inside.isSubset(of: got), "\(tile) \(layer): missing \(inside.subtracting(got).sorted().prefix(5))")
+                #expect(got.isSubset(of: buffered), "\(tile) \(layer): extra \(got.subtracting(buffered).sorted().prefix(5))")
+                checked += got.count
+            }
+            // Properties are the store's, as the layer's spec names them.
+            let spec = TileLayerSpec.of(.grids)
+            for (id, props) in decoded["grids"] ?? [:] {
+                let values: [String: String] = try store.read { db in
+                    let s = try db.prepare("SELECT \(spec.properties.joined(separator: ", ")) FROM grids WHERE id = \(id)")
+                    _ = try s.step()
+                    var out: [String: String] = [:]
+                    for (i, name) in spec.properties.enumerated() {
+                        switch s.value(Int32(i)) {
+                        case .text(let t): out[name] = t
+                        case .integer(let v): out[name] = String(v)
+                        case .real(let v): out[name] = String(v)
+                        case .null: break
+                        }
+                    }
+                    return out
+                }
+                #expect(props == values, "grid \(id)")
+            }
+        }
+        #expect(checked > 1_000)
+    }
+
+    /// Spec 2.1 at the byte level, read with the protobuf classes the decoder ships: command ids and counts,
+    /// no zero-length segments, rings closed by ClosePath, exterior rings positive and holes negative, and every
+    /// key and value used.
+    @Test func tilesAreValidPerSpec21() throws {
+        let (server, _, _) = try ServerTests.demo.get()
+        let dir = TemporaryDirectory()
+        var files: [String] = []
+        for (i, tile) in Self.tiles.enumerated() {
+            let r = try curl("\(server.baseURL)/tiles/communities,grids,buildings,roads,resources/\(tile).mvt")
+            guard r.status == 200 else { continue }
+            try r.body.write(to: URL(fileURLWithPath: dir.path("\(i).mvt")))
+            files.append(dir.path("\(i).mvt"))
+        }
+        try #require(files.count == Self.tiles.count)
+        let script = """
+            import sys
+            from mapbox_vector_tile.Mapbox import vector_tile_pb2 as pb
+            problems, features = [], 0
+            def zz(v): return (v >> 1) ^ -(v & 1)
+            for path in sys.argv[1:]:
+                t = pb.tile(); t.ParseFromString(open(path, 'rb').read())
+                names = [l.name for l in t.layers]
+                if len(set(names)) != len(names): problems.append(f'{path}: duplicate layer names')
+                for l in t.layers:
+                    if l.version != 2 or l.extent != 4096: problems.append(f'{path} {l.name}: version/extent')
+                    used_k, used_v = set(), set()
+                    for f in l.features:
+                        features += 1
+                        if len(f.tags) % 2: problems.append(f'{l.name} {f.id}: odd tags')
+                        for i in range(0, len(f.tags), 2): used_k.add(f.tags[i]); used_v.add(f.tags[i + 1])
+                        g, i, x, y, rings = list(f.geometry), 0, 0, 0, []
+                        while i < len(g):
+                            cid, count = g[i] & 7, g[i] >> 3; i += 1
+                            if cid not in (1, 2, 7) or count == 0: problems.append(f'{l.name} {f.id}: command {cid}x{count}'); break
+                            if cid == 7:
+                                if f.type != 3 or count != 1: problems.append(f'{l.name} {f.id}: ClosePath'); 
+                                continue
+                            if f.type != 1 and cid == 1 and count != 1: problems.append(f'{l.name} {f.id}: MoveTo count {count}')
+                            for _ in range(count):
+                                dx, dy = zz(g[i]), zz(g[i + 1]); i += 2
+                                if cid == 2 and dx == 0 and dy == 0: problems.append(f'{l.name} {f.id}: zero-length segment')
+                                x += dx; y += dy
+                                if cid == 1: rings.append([(x, y)])
+                                else: rings[-1].append((x, y))
+                        if f.type == 3:
+                            first = True
+                            for r in rings:
+                                if len(r) < 3: problems.append(f'{l.name} {f.id}: ring of {len(r)}')
+                                a = sum(r[k][0] * r[(k + 1) % len(r)][1] - r[(k + 1) % len(r)][0] * r[k][1] for k in range(len(r)))
+                                if a == 0: problems.append(f'{l.name} {f.id}: zero-area ring')
+                                if first and a < 0: problems.append(f'{l.name} {f.id}: first ring not exterior')
+                                first = False
+                        if f.type == 2 and any(len(r) < 2 for r in rings): problems.append(f'{l.name} {f.id}: short line')
+                    if used_k != set(range(len(l.keys))) or used_v != set(range(len(l.values))): problems.append(f'{l.name}: unused keys/values')
+            print(features); print('\\n'.join(problems[:20]))
+            """
+        let out = try run(script, files).split(separator: "\n", omittingEmptySubsequences: false)
+        #expect((Int(out.first ?? "") ?? 0) > 1_000)
+        let problems = out.dropFirst().filter { !$0.isEmpty }
+        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
+    }
+
+    /// Simplified grid mosaics stay seamless: decoded grid polygons of a tile never overlap, and their union
+    /// has no hole that the grids' own union lacks (shapely, on the decoder's output).
+    @Test func gridMosaicsStaySeamlessAtEveryZoom() throws {
+        let (server, db, _) = try ServerTests.demo.get()
+        let dir = TemporaryDirectory()
+        let export = try runProcess(geoCLIPath, ["export", "--db", db, "--layer", "grids", "-o", dir.path("grids.geojson")])
+        try #require(export.status == 0, "\(export.stderr)")
+        var files: [String] = []
+        for (i, tile) in Self.tiles.enumerated() {
+            let r = try curl("\(server.baseURL)/tiles/grids/\(tile).mvt")
+            try r.body.write(to: URL(fileURLWithPath: dir.path("\(i).mvt")))
+            files.append("\(tile.z),\(tile.x),\(tile.y),\(dir.path("\(i).mvt"))")
+        }
+        let script = """
+            import sys, json, math, mapbox_vector_tile
+            from shapely.geometry import shape
+            from shapely.ops import unary_union
+            def holes(g):
+                parts = getattr(g, 'geoms', [g])
+                return sum(len(p.interiors) for p in parts)
+            src = unary_union([shape(f['geometry']) for f in json.load(open(sys.argv[1]))['features']])
+            print('source holes', holes(src))
+            for item in sys.argv[2:]:
+                z, x, y, path = item.split(',')
+                polys = [shape(f['geometry']) for f in mapbox_vector_tile.decode(open(path, 'rb').read(), default_options={'y_coord_down': True}).get('grids', {}).get('features', [])]
+                if not polys: print(z, 'empty'); continue
+                overlap = sum(polys[i].intersection(polys[j]).area for i in range(len(polys)) for j in range(i + 1, len(polys)))
+                union = unary_union(polys)
+                print(z, len(polys), round(overlap, 6), holes(union))
+            """
+        let out = try run(script, [dir.path("grids.geojson")] + files).split(separator: "\n").map(String.init)
+        let sourceHoles = Int(out[0].split(separator: " ").last!)!
+        for line in out.dropFirst() {
+            let parts = line.split(separator: " ")
+            guard parts.count == 4 else { continue }
+            #expect(Double(parts[2]) == 0, "z\(parts[0]): grid polygons overlap by \(parts[2]) square units")
+            #expect(Int(parts[3])! <= sourceHoles, "z\(parts[0]): \(parts[3]) holes in the mosaic, the grids have \(sourceHoles)")
+        }
+        #expect(out.count == Self.tiles.count + 1)
+    }
+
+    @Test func httpBehaviourOfTiles() throws {
+        let (server, _, _) = try ServerTests.demo.get()
+        let tile = Self.tiles.first { $0.z == 14 }!
+        let url = "\(server.baseURL)/tiles/grids,buildings/\(tile).mvt"
+        let plain = try curl(url)
+        #expect(plain.status == 200 && plain.headers["cache-control"] == "public, max-age=60")
+        let etag = try #require(plain.headers["etag"])
+        #expect(etag.hasPrefix("\"") && etag.hasSuffix("\""))
+        // gzip when accepted, the same bytes once inflated.
+        let gz = try curl(url, headers: ["Accept-Encoding": "gzip"])
+        #expect(gz.headers["content-encoding"] == "gzip" && gz.headers["etag"] == etag)
+        let dir = TemporaryDirectory()
+        try gz.body.write(to: URL(fileURLWithPath: dir.path("t.gz")))
+        let inflated = try runProcess("/bin/sh", ["-c", "gzip -dc \(dir.path("t.gz")) | od -An -tx1 | tr -d ' \\n'"])
+        #expect(inflated.stdout == plain.body.map { String(format: "%02x", $0) }.joined())
+        #expect(try curl(url, headers: ["If-None-Match": etag]).status == 304)
+        let head = try curl(url, method: "HEAD")
+        #expect(head.status == 200 && head.body.isEmpty && head.headers["content-length"] == String(plain.body.count))
+        // Empty tiles, unknown layers, tiles that do not exist, and a layer below its zoom range.
+        #expect(try curl("\(server.baseURL)/tiles/grids/14/0/0.mvt").status == 204)
+        #expect(try curl("\(server.baseURL)/tiles/buildings/\(TileID(z: 12, x: 2331, y: 1185)!).mvt").status == 204)
+        let unknown = try curl("\(server.baseURL)/tiles/grids,parks/14/0/0.mvt")
+        #expect(unknown.status == 404 && unknown.headers["content-type"] == "application/problem+json")
+        for bad in ["/tiles/grids/3/8/0.mvt", "/tiles/grids/25/0/0.mvt", "/tiles/grids/a/0/0.mvt", "/tiles/grids/-1/0/0.mvt"] {
+            let r = try curl(server.baseURL + bad)
+            #expect(r.status == 400 && r.headers["content-type"] == "application/problem+json", "\(bad)")
+        }
+    }
+}
