@@ -46,6 +46,7 @@ let package = Package(
             swiftSettings: strict),
         .target(name: "TestSupport", dependencies: ["GeoGrid"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "GeoGridTests", dependencies: ["GeoGrid", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "TileServerTests", dependencies: ["TileServer", "GeoGrid", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["GeoGrid", "TestSupport", "geo-cli"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -7,7 +7,7 @@ public struct ShapeIndex: Sendable {
         public var id: Int64
         public var geometry: Geometry
         public var values: [FieldValue]
-        var box: BBox
+        public internal(set) var box: BBox
     }
 
     public let layer: Layer

@@ -1,0 +1,61 @@
+import Foundation
+import GeoGrid
+import TestSupport
+import Testing
+
+@testable import TileServer
+
+/// The tile cache follows writes through the store: exactly the tiles that meet a changed feature's old or
+/// new box are dropped, in every layer set that includes its layer, at every zoom; the rest stay.
+@Suite struct TileCacheTests {
+    @Test func aWriteDropsExactlyTheTilesItTouches() throws {
+        let dir = TemporaryDirectory()
+        try DemoCity.build(from: Fixtures.demoCity.path, at: dir.path("demo.sqlite"))
+        let store = try GeoStore(path: dir.path("demo.sqlite"))
+        try store.prepareQueryIndexes()
+        let server = GeoGridServer(store: store, configuration: ServerConfiguration(tileCacheBytes: 64 << 20))
+        // Every tile of the demo city from z12 to z16, for two layer sets, cached.
+        let extent = try #require(try store.info().layers.first { $0.layer == .buildings }?.extent)
+        var keys: [TileCache.Key] = []
+        for z in 12...16 {
+            let n = Double(1 << z)
+            let lo = TileID.worldFraction(Position(extent.minX, extent.maxY)), hi = TileID.worldFraction(Position(extent.maxX, extent.minY))
+            for x in Int(lo.x * n)...Int(hi.x * n) {
+                for y in Int(lo.y * n)...Int(hi.y * n) {
+                    let tile = TileID(z: z, x: x, y: y)!
+                    for layers in [[Layer.buildings], [.grids, .roads]] {
+                        let key = TileCache.Key(layers: layers, tile: tile)
+                        server.tiles.put(key, .init(bytes: VectorTiles.encode(tile, layers: layers) { try! store.shapeIndex($0).entries(intersecting: $1) }))
+                        keys.append(key)
+                    }
+                }
+            }
+        }
+        #expect(server.tiles.count == keys.count && keys.count > 40)
+        // Move one building 30 m east: the tiles meeting its old or new box go, and only those.
+        let building = try #require(try store.shapeIndex(.buildings).entries(intersecting: extent).first { $0.id == 100 })
+        try store.write { db in try db.execute("UPDATE buildings SET geom = ST_Translate(geom, 0.0005, 0, 0) WHERE id = 100") }
+        let moved = try #require(try store.shapeIndex(.buildings).entry(id: 100))
+        for key in keys {
+            let bounds = key.tile.bounds(buffer: Double(VectorTiles.buffer), extent: Double(VectorTiles.extent))
+            let touched = key.layers.contains(.buildings) && (building.box.intersects(bounds) || moved.box.intersects(bounds))
+            #expect((server.tiles.get(key) == nil) == touched, "\(key.layers) \(key.tile)")
+        }
+        // A tile encoded again shows the building where it now is.
+        let z16 = keys.first { $0.layers == [.buildings] && $0.tile.z == 16 && server.tiles.get($0) == nil }!
+        let fresh = VectorTiles.encode(z16.tile, layers: [.buildings]) { try! store.shapeIndex($0).entries(intersecting: $1) }
+        #expect(!fresh.isEmpty)
+    }
+
+    @Test func theCacheStaysWithinItsBound() {
+        let cache = TileCache(capacityBytes: 100_000)
+        for i in 0..<500 {
+            cache.put(TileCache.Key(layers: [.roads], tile: TileID(z: 16, x: i, y: 0)!), .init(bytes: [UInt8](repeating: UInt8(i % 251), count: 2_000)))
+        }
+        #expect(cache.bytes <= 100_000)
+        #expect(cache.count < 500 && cache.count > 20)
+        // The most recent stay; the oldest went first.
+        #expect(cache.get(TileCache.Key(layers: [.roads], tile: TileID(z: 16, x: 499, y: 0)!)) != nil)
+        #expect(cache.get(TileCache.Key(layers: [.roads], tile: TileID(z: 16, x: 0, y: 0)!)) == nil)
+    }
+}
