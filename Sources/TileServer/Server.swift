@@ -45,6 +45,7 @@ public struct GeoGridServer: Sendable {
         router.add(middleware: CORSMiddleware(allowed: configuration.corsOrigins))
         router.add(middleware: ProblemMiddleware())
         QueryAPI(store: store).add(to: router)
+        TileJSONAPI(store: store).add(to: router)
         TileAPI(store: store, cache: tiles, metrics: metrics).add(to: router)
         router.get("health") { _, _ in try health() }
         router.get("metrics") { _, _ in

@@ -231,4 +231,87 @@ struct TileTests {
             #expect(r.status == 400 && r.headers["content-type"] == "application/problem+json", "\(bad)")
         }
     }
+
+    /// GDAL's MVT driver (gdal-bin's ogr2ogr) reads our tiles: counts, attributes and places match the store.
+    @Test(.enabled(if: which("ogr2ogr") != nil, "needs gdal-bin")) func gdalReadsTiles() throws {
+        let (server, db, _) = try ServerTests.demo.get()
+        let store = try GeoStore(path: db)
+        let tile = Self.tiles.first { $0.z == 14 }!
+        for layer in [Layer.grids, .buildings, .resources] {
+            let r = try runProcess(which("ogr2ogr")!, ["-f", "GeoJSON", "/vsistdout/", "-t_srs", "EPSG:4326",
+                "MVT:\(server.baseURL)/tiles/grids,buildings,resources/\(tile).mvt", layer.rawValue])
+            try #require(r.status == 0, "\(r.stderr)")
+            let fc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            let features = try #require(fc["features"] as? [[String: Any]])
+            // GDAL clips to the tile itself: what meets the tile, perhaps some of what meets only its buffer.
+            let got = Set(features.compactMap { ($0["properties"] as? [String: Any])?["mvt_id"] as? Int }.map(Int64.init))
+            #expect(try idsMeeting(store, layer, tile.bounds()).isSubset(of: got), "\(layer)")
+            #expect(got.isSubset(of: try idsMeeting(store, layer, tile.bounds(buffer: Double(VectorTiles.buffer)))), "\(layer)")
+            let spec = TileLayerSpec.of(layer)
+            for f in features {
+                let props = try #require(f["properties"] as? [String: Any])
+                let id = try #require(props["mvt_id"] as? Int)
+                let row = try store.read { db in
+                    let s = try db.prepare("SELECT \(spec.properties.joined(separator: ", ")), MbrMinX(geom), MbrMinY(geom), MbrMaxX(geom), MbrMaxY(geom) FROM \(layer.rawValue) WHERE id = \(id)")
+                    _ = try s.step()
+                    return (0..<Int32(spec.properties.count + 4)).map { s.value($0) }
+                }
+                for (i, name) in spec.properties.enumerated() {
+                    switch row[i] {
+                    case .text(let t): #expect(props[name] as? String == t, "\(layer) \(id) \(name)")
+                    case .integer(let v): #expect((props[name] as? Int).map(Int64.init) == v, "\(layer) \(id) \(name)")
+                    case .real(let v): #expect(props[name] as? Double == v, "\(layer) \(id) \(name)")
+                    case .null: #expect(props[name] == nil || props[name] is NSNull, "\(layer) \(id) \(name)")
+                    }
+                }
+                // Placed where the store has it: every decoded coordinate within the feature's box, give or take
+                // a tile unit (2.4 m at z14, about 0.00005°).
+                var coordinates: [[Double]] = []
+                func collect(_ any: Any) {
+                    if let pair = any as? [Double], pair.count == 2 { coordinates.append(pair) } else if let list = any as? [Any] { list.forEach(collect) }
+                }
+                collect((f["geometry"] as? [String: Any])?["coordinates"] ?? [])
+                let box = row.suffix(4).map { if case .real(let d) = $0 { return d } else { return .nan } }
+                #expect(!coordinates.isEmpty && coordinates.allSatisfy { c in
+                    c[0] >= box[0] - 1e-4 && c[0] <= box[2] + 1e-4 && c[1] >= box[1] - 1e-4 && c[1] <= box[3] + 1e-4
+                }, "\(layer) \(id)")
+            }
+        }
+    }
+
+    @Test func tileJSONAndStyleDescribeTheLayers() throws {
+        let (server, db, _) = try ServerTests.demo.get()
+        let store = try GeoStore(path: db)
+        let r = try curl("\(server.baseURL)/tiles/grids,buildings.json")
+        #expect(r.status == 200 && r.headers["content-type"] == "application/json")
+        let tj = try #require(try JSONSerialization.jsonObject(with: r.body) as? [String: Any])
+        #expect(tj["tilejson"] as? String == "3.0.0")
+        #expect(tj["tiles"] as? [String] == ["\(server.baseURL)/tiles/grids,buildings/{z}/{x}/{y}.mvt"])
+        let bounds = try #require(tj["bounds"] as? [Double])
+        let extent = try #require(try store.info().layers.first { $0.layer == .grids }?.extent)
+        // (Foundation's JSON parser on Linux may be an ulp off: a nanodegree of slack.)
+        #expect(bounds.count == 4 && bounds[0] <= extent.minX + 1e-9 && bounds[2] >= extent.maxX - 1e-9 && bounds[1] <= extent.minY + 1e-9
+            && bounds[3] >= extent.maxY - 1e-9)
+        let layers = try #require(tj["vector_layers"] as? [[String: Any]])
+        #expect(layers.map { $0["id"] as? String } == ["grids", "buildings"])
+        let gridFields = try #require(layers[0]["fields"] as? [String: String])
+        #expect(Set(gridFields.keys) == Set(TileLayerSpec.of(.grids).properties) && gridFields["households"] == "Number")
+        // The style's source is a TileJSON of every layer; every style layer draws a layer and fields that exist.
+        let style = try #require(try JSONSerialization.jsonObject(with: try curl("\(server.baseURL)/style.json").body) as? [String: Any])
+        #expect(style["version"] as? Int == 8)
+        let source = try #require((style["sources"] as? [String: Any])?["geogrid"] as? [String: Any])
+        let sourceURL = try #require(source["url"] as? String)
+        let all = try #require(try JSONSerialization.jsonObject(with: try curl(sourceURL).body) as? [String: Any])
+        let fields = Dictionary(uniqueKeysWithValues: (all["vector_layers"] as? [[String: Any]] ?? []).map { ($0["id"] as! String, Set(($0["fields"] as! [String: String]).keys)) })
+        #expect(fields.count == Layer.allCases.count)
+        let styleLayers = try #require(style["layers"] as? [[String: Any]])
+        var drawn = Set<String>()
+        for l in styleLayers {
+            guard let sourceLayer = l["source-layer"] as? String else { continue }
+            drawn.insert(sourceLayer)
+            let text = String(decoding: try JSONSerialization.data(withJSONObject: l), as: UTF8.self)
+            for match in text.matches(of: /\["get","([a-z_]+)"\]/) { #expect(fields[sourceLayer]?.contains(String(match.1)) == true, "\(l["id"]!) uses \(match.1)") }
+        }
+        #expect(drawn == Set(Layer.allCases.map(\.rawValue)))
+    }
 }
