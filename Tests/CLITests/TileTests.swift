@@ -3,12 +3,6 @@ import GeoGrid
 import TestSupport
 import Testing
 
-/// The Python of the test clients from PyPI (scripts/setup.sh test makes it).
-let venvPython: String? = {
-    let path = Fixtures.repository.appendingPathComponent(".venv-test/bin/python").path
-    return FileManager.default.isExecutableFile(atPath: path) ? path : nil
-}()
-
 /// Vector tiles from `geo-cli serve` on the demo city, decoded by an independent decoder (PyPI's
 /// mapbox-vector-tile, in .venv-test, installed by scripts/setup.sh test) and judged against SpatiaLite.
 @Suite(.serialized, .enabled(if: venvPython != nil && which("curl") != nil, "needs .venv-test (scripts/setup.sh test) and curl"))

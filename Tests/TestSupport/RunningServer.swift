@@ -12,6 +12,12 @@ public let geoCLIPath: String = {
     return Fixtures.repository.appendingPathComponent(".build/debug/geo-cli").path
 }()
 
+/// The Python of the test clients from PyPI (mapbox-vector-tile), in .venv-test (scripts/setup.sh test).
+public let venvPython: String? = {
+    let path = Fixtures.repository.appendingPathComponent(".venv-test/bin/python").path
+    return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+}()
+
 /// `geo-cli serve` started as a user starts it, on 127.0.0.1 and a free port, stopped with SIGTERM when this
 /// object goes away.
 public final class RunningServer: @unchecked Sendable {

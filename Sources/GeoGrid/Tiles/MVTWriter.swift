@@ -24,6 +24,9 @@ public struct MVTWriter {
             var v: [UInt8] = []
             switch value {
             case .string(let s): Proto.field(1, string: s, into: &v)
+            case .float(let f):
+                Proto.tag(2, wire: 5, into: &v)
+                withUnsafeBytes(of: f.bitPattern.littleEndian) { v.append(contentsOf: $0) }
             case .double(let d):
                 Proto.tag(3, wire: 1, into: &v)
                 withUnsafeBytes(of: d.bitPattern.littleEndian) { v.append(contentsOf: $0) }
@@ -42,7 +45,7 @@ public struct MVTWriter {
 /// One layer being built: features, and the keys and values they use, each stored once.
 public struct MVTLayer {
     public enum Value: Hashable, Sendable {
-        case string(String), double(Double), int(Int64), bool(Bool)
+        case string(String), float(Float), double(Double), int(Int64), bool(Bool)
     }
 
     public enum GeomType: UInt8, Sendable { case point = 1, lineString = 2, polygon = 3 }
