@@ -14,6 +14,8 @@ port="${GEOGRID_PORT:-8080}"
 .build/release/geo-cli info --db "$store"
 cat <<MSG
 
+The map:   http://$host:$port/map   (click a point: its grid and worker, nearest resources, surroundings)
+Tiles:     http://$host:$port/tiles/grids,buildings,roads,resources.json (TileJSON), http://$host:$port/style.json
 Open $store in QGIS (Layer > Add Layer > Add SpatiaLite Layer) or with: ogrinfo $store
 Ask the server, for example:
   curl 'http://$host:$port/locate?lon=24.9445&lat=60.1700'

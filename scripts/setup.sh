@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-run_packages=(pkg-config libsqlite3-dev libspatialite-dev libsqlite3-mod-spatialite libgeos-dev libproj-dev zlib1g-dev)
+run_packages=(pkg-config libsqlite3-dev libspatialite-dev libsqlite3-mod-spatialite libgeos-dev libproj-dev zlib1g-dev
+  curl ca-certificates python3)
 test_packages=(gdal-bin osmium-tool python3 python3-shapely python3-pyproj python3-venv curl)
 
 case "${1:-run}" in
@@ -31,6 +32,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# MapLibre GL JS for the demo map, from PyPI (both modes: the tests check the map page too).
+scripts/fetch-maplibre.sh
 
 # Test clients from PyPI, in a virtual environment of their own that git ignores: mapbox-vector-tile decodes
 # our tiles independently of our encoder.

@@ -12,12 +12,17 @@ public struct ServerConfiguration: Sendable {
     public var corsOrigins: [String]
     /// The tile cache's bound, in bytes (raw and gzipped forms both count).
     public var tileCacheBytes: Int
+    /// Where MapLibre GL JS's files are for the demo map (scripts/fetch-maplibre.sh).
+    public var mapAssets: String
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, corsOrigins: [String] = ["*"], tileCacheBytes: Int = 256 << 20) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, corsOrigins: [String] = ["*"], tileCacheBytes: Int = 256 << 20,
+        mapAssets: String = "var/maplibre"
+    ) {
         self.host = host
         self.port = port
         self.corsOrigins = corsOrigins
         self.tileCacheBytes = tileCacheBytes
+        self.mapAssets = mapAssets
     }
 }
 
@@ -46,6 +51,7 @@ public struct GeoGridServer: Sendable {
         router.add(middleware: ProblemMiddleware())
         QueryAPI(store: store).add(to: router)
         TileJSONAPI(store: store).add(to: router)
+        MapPage(assets: configuration.mapAssets).add(to: router)
         TileAPI(store: store, cache: tiles, metrics: metrics).add(to: router)
         router.get("health") { _, _ in try health() }
         router.get("metrics") { _, _ in

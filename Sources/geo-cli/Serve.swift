@@ -6,7 +6,7 @@ import TileServer
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serve a store over HTTP: the query API (locate, nearest, around), health and metrics.",
+        abstract: "Serve a store over HTTP: vector tiles, TileJSON, a MapLibre style, the demo map at /map, the query API, health and metrics.",
         discussion: """
             The query indexes are built before the server starts listening, so the first request is as fast as \
             the rest. Stop with Ctrl-C (SIGINT) or SIGTERM; requests in flight are finished first.
@@ -17,9 +17,13 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("cors-origin"), help: "An origin allowed to call from browsers (repeatable); * for any, none for none.")
     var corsOrigins: [String] = ["*"]
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
+    @Option(help: "The folder holding MapLibre GL JS for /map (scripts/fetch-maplibre.sh fills var/maplibre).")
+    var mapAssets = "var/maplibre"
+    @Option(help: "Bound of the tile cache in MiB.") var tileCacheMib = 256
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+        guard (1...65_536).contains(tileCacheMib) else { throw ValidationError("--tile-cache-mib must be 1 to 65536") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
     }
 
@@ -31,7 +35,8 @@ struct Serve: AsyncParsableCommand {
         try store.prepareQueryIndexes()
         logger.info("query indexes ready", metadata: ["seconds": .stringConvertible((Date().timeIntervalSince(start) * 100).rounded() / 100)])
         let origins = corsOrigins.contains("none") ? [] : corsOrigins
-        let server = GeoGridServer(store: store, configuration: ServerConfiguration(host: host, port: port, corsOrigins: origins))
+        let server = GeoGridServer(store: store, configuration: ServerConfiguration(host: host, port: port, corsOrigins: origins,
+            tileCacheBytes: tileCacheMib << 20, mapAssets: mapAssets))
         let host = self.host, db = self.store.db
         let app = server.application(logger: logger) { port in
             // Written whole and unbuffered: scripts and tests wait for this line to learn the port.

@@ -9,7 +9,9 @@ struct ServerTests {
     static let demo: Result<(RunningServer, String, TemporaryDirectory), Error> = Result {
         let dir = TemporaryDirectory()
         try DemoCity.build(from: Fixtures.demoCity.path, at: dir.path("demo.sqlite"))
-        let server = try RunningServer(db: dir.path("demo.sqlite"), arguments: ["--cors-origin", "https://maps.example.org"])
+        let server = try RunningServer(db: dir.path("demo.sqlite"), arguments: [
+            "--cors-origin", "https://maps.example.org", "--map-assets", Fixtures.repository.appendingPathComponent("var/maplibre").path,
+        ])
         return (server, dir.path("demo.sqlite"), dir)
     }
 
@@ -145,6 +147,29 @@ struct ServerTests {
         #expect(r.status == 0, "\(r.stderr)")
         for i in 0..<120 {
             #expect((try? String(contentsOfFile: dir.path("r\(i).json"), encoding: .utf8)) == expected[i], "request \(i)")
+        }
+    }
+
+    /// The demo map: the page, MapLibre GL JS from var/maplibre (no CDN), and every URL the page uses answers.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: Fixtures.repository.appendingPathComponent("var/maplibre/maplibre-gl.js").path),
+        "needs var/maplibre (scripts/setup.sh fetches it)"))
+    func theMapPageAndItsAssets() throws {
+        let (server, _, _) = try Self.demo.get()
+        let page = try curl("\(server.baseURL)/map")
+        #expect(page.status == 200 && page.headers["content-type"] == "text/html; charset=utf-8")
+        #expect(!page.text.contains("http://") && !page.text.contains("https://"), "the page loads nothing from elsewhere")
+        for (asset, type) in [("maplibre-gl.js", "text/javascript"), ("maplibre-gl.css", "text/css")] {
+            #expect(page.text.contains("/map/\(asset)"))
+            let r = try curl("\(server.baseURL)/map/\(asset)")
+            let file = try Data(contentsOf: Fixtures.repository.appendingPathComponent("var/maplibre/\(asset)"))
+            #expect(r.status == 200 && r.body == file && r.headers["content-type"]?.hasPrefix(type) == true, "\(asset)")
+        }
+        // The style and the queries the page's click handler makes.
+        #expect(page.text.contains("style: '/style.json'"))
+        for path in ["/style.json", "/locate?lon=24.9445&lat=60.1700", "/nearest?lon=24.9445&lat=60.1700&k=5", "/around?lon=24.9445&lat=60.1700&radius=150"] {
+            let base = path.split(separator: "?").first!
+            #expect(page.text.contains(String(base)), "\(base)")
+            #expect(try curl(server.baseURL + path).status == 200, "\(path)")
         }
     }
 
