@@ -52,6 +52,7 @@ public struct GeoGridServer: Sendable {
         QueryAPI(store: store).add(to: router)
         TileJSONAPI(store: store).add(to: router)
         MapPage(assets: configuration.mapAssets).add(to: router)
+        FeaturesAPI(store: store).add(to: router)
         TileAPI(store: store, cache: tiles, metrics: metrics).add(to: router)
         router.get("health") { _, _ in try health() }
         router.get("metrics") { _, _ in

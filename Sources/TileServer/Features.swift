@@ -1,0 +1,288 @@
+import Foundation
+import GeoGrid
+import HTTPTypes
+import Hummingbird
+
+/// OGC API – Features Part 1 (Core, GeoJSON, OpenAPI 3.0) and Part 2 (CRS by reference) over the store's
+/// layers: `/`, `/conformance`, `/api`, `/collections`, `/collections/{id}`, `/collections/{id}/items`,
+/// `/collections/{id}/items/{featureId}`. Item pages are streamed from one read snapshot as they are read.
+struct FeaturesAPI {
+    let store: GeoStore
+    static let defaultLimit = 10
+    static let maxLimit = 100_000
+    static let crs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+    /// The CRSs offered (Part 2): URI, PROJ name, whether its axis order is latitude first.
+    static let crsList: [(uri: String, proj: String, latFirst: Bool)] = [
+        (crs84, "OGC:CRS84", false),
+        ("http://www.opengis.net/def/crs/EPSG/0/4326", "EPSG:4326", true),
+        ("http://www.opengis.net/def/crs/EPSG/0/3857", "EPSG:3857", false),
+        ("http://www.opengis.net/def/crs/EPSG/0/4490", "EPSG:4490", true),
+    ]
+    static let conformance = [
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+        "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    ]
+
+    func add(to router: Router<BasicRequestContext>) {
+        router.get("/") { request, _ in try landing(request) }
+        router.get("conformance") { request, _ in
+            try respond(request, .object([("conformsTo", .array(Self.conformance.map(JSONValue.string)))]), title: "Conformance")
+        }
+        router.get("api") { request, _ in
+            var out: [UInt8] = []
+            GeoJSONWriter.value(OpenAPIDocument.make(base: TileJSONAPI.base(of: request)), into: &out)
+            return Response.json(out, contentType: "application/vnd.oai.openapi+json;version=3.0")
+        }
+        router.get("collections") { request, _ in
+            let base = TileJSONAPI.base(of: request), info = try store.info()
+            let collections = info.layers.map { collection($0, base: base) }
+            return try respond(request, .object([
+                ("links", .array([link("\(base)/collections", "self", "application/json", "Collections")])), ("collections", .array(collections)),
+            ]), title: "Collections")
+        }
+        router.get("collections/:id") { request, context in
+            let layer = try Self.layer(context)
+            let info = try store.info().layers.first { $0.layer == layer }!
+            return try respond(request, collection(info, base: TileJSONAPI.base(of: request)), title: layer.title)
+        }
+        router.get("collections/:id/items") { request, context in try items(request, Self.layer(context)) }
+        router.get("collections/:id/items/:featureId") { request, context in try item(request, context) }
+    }
+
+    static func layer(_ context: BasicRequestContext) throws -> Layer {
+        let id = context.parameters.get("id") ?? ""
+        guard let layer = Layer(rawValue: id) else { throw Problem(.notFound, "no collection \"\(id)\"") }
+        return layer
+    }
+
+    func link(_ href: String, _ rel: String, _ type: String, _ title: String) -> JSONValue {
+        .object([("href", .string(href)), ("rel", .string(rel)), ("type", .string(type)), ("title", .string(title))])
+    }
+
+    func landing(_ request: Request) throws -> Response {
+        let base = TileJSONAPI.base(of: request)
+        return try respond(request, .object([
+            ("title", .string("GeoGrid")),
+            ("description", .string("Unit grids, communities, buildings, emergency resources and roads of one GeoGrid store.")),
+            ("links", .array([
+                link("\(base)/", "self", "application/json", "This document"),
+                link("\(base)/api", "service-desc", "application/vnd.oai.openapi+json;version=3.0", "The API definition"),
+                link("\(base)/conformance", "conformance", "application/json", "Conformance classes"),
+                link("\(base)/collections", "data", "application/json", "The collections"),
+                link("\(base)/map", "alternate", "text/html", "The dispatch map"),
+                link("\(base)/style.json", "describedby", "application/json", "MapLibre style of the vector tiles"),
+            ])),
+        ]), title: "GeoGrid")
+    }
+
+    func collection(_ info: LayerInfo, base: String) -> JSONValue {
+        let id = info.layer.rawValue
+        var extent: [(String, JSONValue)] = []
+        if let e = info.extent {
+            extent = [("spatial", .object([("bbox", .array([.numbers([e.minX, e.minY, e.maxX, e.maxY])])), ("crs", .string(Self.crs84))]))]
+        }
+        return .object([
+            ("id", .string(id)), ("title", .string(info.layer.title)), ("itemType", .string("feature")),
+            ("extent", .object(extent)), ("crs", .array(Self.crsList.map { .string($0.uri) })), ("storageCrs", .string(Self.crs84)),
+            ("links", .array([
+                link("\(base)/collections/\(id)", "self", "application/json", info.layer.title),
+                link("\(base)/collections/\(id)/items", "items", "application/geo+json", "Features"),
+                link("\(base)/tiles/\(id).json", "describedby", "application/json", "Vector tiles (TileJSON)"),
+            ])),
+        ])
+    }
+
+    /// The `crs` (or `bbox-crs`) parameter as a CRS of the list; CRS84 when absent.
+    static func crs(_ q: Parameters, _ name: String) throws -> (uri: String, proj: String, latFirst: Bool) {
+        guard let given = q.string(name) else { return crsList[0] }
+        guard let found = crsList.first(where: { $0.uri == given }) else {
+            throw Problem.badRequest("\(name) must be one of \(crsList.map(\.uri).joined(separator: ", ")), not \(given)")
+        }
+        return found
+    }
+
+    func items(_ request: Request, _ layer: Layer) throws -> Response {
+        let q = Parameters(request)
+        let known: Set<String> = ["bbox", "bbox-crs", "limit", "offset", "crs", "f"]
+        let fieldNames = Set(layer.fields.map(\.name))
+        for key in q.values.keys where !known.contains(key) && !fieldNames.contains(key) {
+            throw Problem.badRequest("unknown parameter \(key); filters: \(layer.fields.map(\.name).joined(separator: ", "))")
+        }
+        var query = FeatureQuery(layer: layer, limit: try q.integer("limit", in: 1...Self.maxLimit) ?? Self.defaultLimit)
+        query.offset = try q.integer("offset", in: 0...Int.max / 2) ?? 0
+        query.equals = q.values.filter { fieldNames.contains($0.key) }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        let outCRS = try Self.crs(q, "crs")
+        if let text = q.string("bbox") {
+            let n = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard n.count == 4, n.allSatisfy({ $0?.isFinite == true }) else { throw Problem.badRequest("bbox must be four numbers: minx,miny,maxx,maxy") }
+            var (a, b) = (Position(n[0]!, n[1]!), Position(n[2]!, n[3]!))
+            let bboxCRS = try Self.crs(q, "bbox-crs")
+            if bboxCRS.latFirst { (a, b) = (Position(a.lat, a.lon), Position(b.lat, b.lon)) }
+            if bboxCRS.proj != "OGC:CRS84" && bboxCRS.proj != "EPSG:4326" && bboxCRS.proj != "EPSG:4490" {
+                do {
+                    let t = try ProjTransform(from: bboxCRS.proj)
+                    (a, b) = (try t.transform(a), try t.transform(b))
+                } catch { throw Problem.badRequest("bbox cannot be transformed from \(bboxCRS.uri): \(error)") }
+            }
+            guard a.lon <= b.lon, a.lat <= b.lat else { throw Problem.badRequest("bbox must have its minimum before its maximum") }
+            query.bbox = BBox(minX: a.lon, minY: a.lat, maxX: b.lon, maxY: b.lat)
+        }
+        if try wantsHTML(request, q) { return try itemsHTML(query, layer) }
+        let base = TileJSONAPI.base(of: request)
+        let others = q.values.filter { $0.key != "offset" }.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.encode($0.value))" }
+        let pageLink: @Sendable (Int, String) -> JSONValue = { offset, rel in
+            .object([("href", .string("\(base)/collections/\(layer.rawValue)/items?\((others + ["offset=\(offset)"]).joined(separator: "&"))")),
+                ("rel", .string(rel)), ("type", .string("application/geo+json")), ("title", .string(rel == "self" ? "This page" : "\(rel) page"))])
+        }
+        let store = self.store, page = query
+        // Streamed: a producer thread reads the snapshot and hands ~64 KiB chunks over, waiting while the client lags.
+        let room = DispatchSemaphore(value: 4)
+        let stream = AsyncStream<ByteBuffer> { continuation in
+            continuation.onTermination = { _ in room.signal() }
+            Thread.detachNewThread {
+                var out: [UInt8] = []
+                out.reserveCapacity(1 << 17)
+                var cancelled = false
+                func flush(force: Bool) {
+                    guard force || out.count >= 1 << 16, !cancelled else { return }
+                    room.wait()
+                    if case .terminated = continuation.yield(ByteBuffer(bytes: out)) { cancelled = true }
+                    out.removeAll(keepingCapacity: true)
+                }
+                let writer = GeoJSONWriter()
+                var transform: ProjTransform?
+                if outCRS.proj == "EPSG:3857" { transform = try? ProjTransform(from: "OGC:CRS84", to: "EPSG:3857") }
+                out.append(contentsOf: #"{"type":"FeatureCollection","features":["#.utf8)
+                var returned = 0
+                do {
+                    let matched = try store.features(page) { feature in
+                        guard !cancelled else { return }
+                        var f = feature
+                        if let transform { f.geometry = try f.geometry.mapPositions { try transform.transform($0) } }
+                        if outCRS.latFirst { f.geometry = f.geometry.mapPositions { Position($0.lat, $0.lon) } }
+                        if returned > 0 { out.append(UInt8(ascii: ",")) }
+                        writer.feature(f, into: &out)
+                        returned += 1
+                        flush(force: false)
+                    }
+                    var links = [pageLink(page.offset, "self")]
+                    if page.offset + returned < matched { links.append(pageLink(page.offset + returned, "next")) }
+                    if page.offset > 0 { links.append(pageLink(max(0, page.offset - page.limit), "prev")) }
+                    out.append(contentsOf: "],\"numberMatched\":\(matched),\"numberReturned\":\(returned),\"links\":".utf8)
+                    GeoJSONWriter.value(.array(links), into: &out)
+                    out.append(contentsOf: ",\"timeStamp\":".utf8)
+                    GeoJSONWriter.value(.string(ISO8601DateFormatter().string(from: Date())), into: &out)
+                    out.append(UInt8(ascii: "}"))
+                } catch {
+                    // Headers are gone: the document ends unterminated, which a client sees as an error.
+                    out.append(contentsOf: "\n".utf8)
+                }
+                flush(force: true)
+                continuation.finish()
+            }
+        }
+        var response = Response(status: .ok, headers: [.contentType: "application/geo+json"], body: ResponseBody(asyncSequence: Signalling(base: stream, room: room)))
+        response.headers[HTTPField.Name("Content-Crs")!] = "<\(outCRS.uri)>"
+        return response
+    }
+
+    func item(_ request: Request, _ context: BasicRequestContext) throws -> Response {
+        let layer = try Self.layer(context)
+        let q = Parameters(request)
+        guard let id = Int64(context.parameters.get("featureId") ?? "") else { throw Problem(.notFound, "no such feature") }
+        let outCRS = try Self.crs(q, "crs")
+        guard var feature = try store.feature(layer, id: id) else { throw Problem(.notFound, "no feature \(id) in \(layer.rawValue)") }
+        if outCRS.proj == "EPSG:3857" {
+            let t = try ProjTransform(from: "OGC:CRS84", to: "EPSG:3857")
+            feature.geometry = try feature.geometry.mapPositions { try t.transform($0) }
+        }
+        if outCRS.latFirst { feature.geometry = feature.geometry.mapPositions { Position($0.lat, $0.lon) } }
+        let base = TileJSONAPI.base(of: request)
+        var out: [UInt8] = []
+        GeoJSONWriter().feature(feature, into: &out)
+        out.removeLast()  // the closing brace: links follow
+        out.append(contentsOf: ",\"links\":".utf8)
+        GeoJSONWriter.value(.array([
+            link("\(base)/collections/\(layer.rawValue)/items/\(id)", "self", "application/geo+json", "This feature"),
+            link("\(base)/collections/\(layer.rawValue)", "collection", "application/json", layer.title),
+        ]), into: &out)
+        out.append(UInt8(ascii: "}"))
+        if try wantsHTML(request, q) { return html(layer.title + " \(id)", "<pre>" + Self.escape(String(decoding: out, as: UTF8.self)) + "</pre>") }
+        var response = Response.json(out, contentType: "application/geo+json")
+        response.headers[HTTPField.Name("Content-Crs")!] = "<\(outCRS.uri)>"
+        return response
+    }
+
+    // MARK: HTML for browsers
+
+    func wantsHTML(_ request: Request, _ q: Parameters) throws -> Bool {
+        if let f = q.string("f") {
+            guard f == "json" || f == "html" else { throw Problem.badRequest("f must be json or html, not \(f)") }
+            return f == "html"
+        }
+        let accept = request.headers[.accept] ?? ""
+        return accept.contains("text/html")
+    }
+
+    func respond(_ request: Request, _ json: JSONValue, title: String) throws -> Response {
+        let q = Parameters(request)
+        if try wantsHTML(request, q) {
+            var out: [UInt8] = []
+            GeoJSONWriter.value(json, into: &out)
+            var body = "<pre>" + Self.escape(String(decoding: out, as: UTF8.self)) + "</pre>"
+            // Links as links.
+            body = body.replacingOccurrences(of: #"&quot;href&quot;:&quot;([^&]*)&quot;"#, with: #"&quot;href&quot;:&quot;<a href="$1?f=html">$1</a>&quot;"#,
+                options: .regularExpression)
+            return html(title, body)
+        }
+        return .json(json)
+    }
+
+    func itemsHTML(_ query: FeatureQuery, _ layer: Layer) throws -> Response {
+        var rows = ""
+        let matched = try store.features(query) { f in
+            let props = f.properties.map { "\(Self.escape($0.0)): \(Self.escape($0.1.stringValue ?? $0.1.numberValue.map { String($0) } ?? ""))" }.joined(separator: ", ")
+            if case .int(let id) = f.id { rows += "<tr><td><a href=\"items/\(id)?f=html\">\(id)</a></td><td>\(props)</td></tr>\n" }
+        }
+        return html(layer.title, "<p>\(matched) features match; showing \(min(query.limit, max(0, matched - query.offset))) from \(query.offset).</p><table>\(rows)</table>")
+    }
+
+    func html(_ title: String, _ body: String) -> Response {
+        let page = """
+            <!doctype html><html lang="en"><head><meta charset="utf-8"><title>\(Self.escape(title)) — GeoGrid</title>
+            <style>body{font:14px system-ui,sans-serif;margin:2em}pre{white-space:pre-wrap}td{padding:2px 8px;border-bottom:1px solid #eee}</style></head>
+            <body><p><a href="/?f=html">GeoGrid</a> · <a href="/collections?f=html">collections</a> · <a href="/map">map</a></p><h1>\(Self.escape(title))</h1>\(body)</body></html>
+            """
+        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: page)))
+    }
+
+    static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+            .replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    static func encode(_ s: String) -> String { s.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))) ?? s }
+}
+
+/// The chunks of a streamed page, letting the producer go on (a semaphore) as each is taken: at most a few
+/// chunks wait in memory however slow the client.
+struct Signalling: AsyncSequence, Sendable {
+    let base: AsyncStream<ByteBuffer>
+    let room: DispatchSemaphore
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var iterator: AsyncStream<ByteBuffer>.AsyncIterator
+        let room: DispatchSemaphore
+
+        mutating func next() async -> ByteBuffer? {
+            let chunk = await iterator.next()
+            if chunk != nil { room.signal() }
+            return chunk
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(iterator: base.makeAsyncIterator(), room: room) }
+}

@@ -1,0 +1,63 @@
+import GeoGrid
+
+/// The OpenAPI 3.0 definition of the server (`GET /api`), built from the same lists the routes use.
+enum OpenAPIDocument {
+    static func make(base: String) -> JSONValue {
+        func s(_ v: String) -> JSONValue { .string(v) }
+        func param(_ name: String, _ where_: String, _ type: String, _ description: String, required: Bool = false, style: [(String, JSONValue)] = []) -> JSONValue {
+            .object([("name", s(name)), ("in", s(where_)), ("required", .bool(required)), ("description", s(description)),
+                ("schema", .object([("type", s(type))]))] + style)
+        }
+        func response(_ description: String, _ type: String) -> JSONValue {
+            .object([("description", s(description)), ("content", .object([(type, .object([("schema", .object([("type", s("object"))]))]))]))])
+        }
+        let problem = response("Problem details (RFC 9457)", "application/problem+json")
+        func get(_ summary: String, _ id: String, _ params: [JSONValue], _ ok: JSONValue, extra: [(String, JSONValue)] = []) -> JSONValue {
+            .object([("get", .object([
+                ("summary", s(summary)), ("operationId", s(id)), ("parameters", .array(params)),
+                ("responses", .object([("200", ok)] + extra + [("400", problem), ("404", problem)])),
+            ]))])
+        }
+        let collectionId = param("collectionId", "path", "string", "One of: \(Layer.allCases.map(\.rawValue).joined(separator: ", "))", required: true)
+        let point = [param("lon", "query", "number", "Longitude", required: true), param("lat", "query", "number", "Latitude", required: true),
+            param("crs", "query", "string", "wgs84 (default), gcj02 or bd09")]
+        let json = response("JSON", "application/json"), geojson = response("GeoJSON", "application/geo+json")
+        let paths: [(String, JSONValue)] = [
+            ("/", get("Landing page", "getLandingPage", [], json)),
+            ("/conformance", get("Conformance classes", "getConformance", [], json)),
+            ("/api", get("This definition", "getAPI", [], response("OpenAPI 3.0", "application/vnd.oai.openapi+json;version=3.0"))),
+            ("/collections", get("The collections", "getCollections", [], json)),
+            ("/collections/{collectionId}", get("A collection", "describeCollection", [collectionId], json)),
+            ("/collections/{collectionId}/items", get("Features of a collection", "getFeatures", [
+                collectionId, param("bbox", "query", "string", "minx,miny,maxx,maxy", style: [("explode", .bool(false))]),
+                param("bbox-crs", "query", "string", "CRS of bbox (Part 2)"), param("crs", "query", "string", "CRS of the response (Part 2)"),
+                param("limit", "query", "integer", "1 to \(FeaturesAPI.maxLimit), default \(FeaturesAPI.defaultLimit)"),
+                param("offset", "query", "integer", "Features to skip"),
+            ], geojson)),
+            ("/collections/{collectionId}/items/{featureId}", get("One feature", "getFeature", [
+                collectionId, param("featureId", "path", "integer", "Feature id", required: true), param("crs", "query", "string", "CRS of the response"),
+            ], geojson)),
+            ("/tiles/{layers}/{z}/{x}/{y}.mvt", get("A vector tile", "getTile", [
+                param("layers", "path", "string", "Collection ids joined by commas", required: true), param("z", "path", "integer", "Zoom", required: true),
+                param("x", "path", "integer", "Column", required: true), param("y", "path", "integer", "Row", required: true),
+            ], response("Mapbox Vector Tile", "application/vnd.mapbox-vector-tile"), extra: [("204", .object([("description", s("No feature in the tile"))]))])),
+            ("/tiles/{layers}.json", get("TileJSON 3.0.0", "getTileJSON", [param("layers", "path", "string", "Collection ids joined by commas", required: true)], json)),
+            ("/style.json", get("MapLibre style", "getStyle", [], json)),
+            ("/locate", get("The grid and community owning a point", "locate", point, json)),
+            ("/nearest", get("The nearest resources", "nearest", point + [
+                param("k", "query", "integer", "1 to 1000, default 5"), param("type", "query", "string", "Resource types, comma-separated"),
+                param("status", "query", "string", "Statuses, comma-separated"), param("within", "query", "number", "Metres"),
+            ], json)),
+            ("/around", get("The situation around a point", "around", point + [param("radius", "query", "number", "Metres, up to 5000; default 200")], geojson)),
+            ("/health", get("Health", "health", [], json)),
+            ("/metrics", get("Prometheus metrics", "metrics", [], response("Prometheus text", "text/plain"))),
+        ]
+        return .object([
+            ("openapi", s("3.0.3")),
+            ("info", .object([("title", s("GeoGrid")), ("version", s(GeoGridInfo.version)),
+                ("description", s("Grid-map service for emergency response: OGC API Features, vector tiles and dispatch queries."))])),
+            ("servers", .array([.object([("url", s(base))])])),
+            ("paths", .object(paths)),
+        ])
+    }
+}
