@@ -44,6 +44,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // The HTTP benchmark's baseline: Hummingbird answering static bytes (benchmarks/http.sh).
+        .executableTarget(
+            name: "bench-static-server", dependencies: [.product(name: "Hummingbird", package: "hummingbird")], path: "benchmarks/StaticServer",
+            swiftSettings: strict),
         .target(name: "TestSupport", dependencies: ["GeoGrid"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "GeoGridTests", dependencies: ["GeoGrid", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "TileServerTests", dependencies: ["TileServer", "GeoGrid", "TestSupport"], swiftSettings: strict),

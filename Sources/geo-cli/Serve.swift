@@ -19,11 +19,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
     @Option(help: "The folder holding MapLibre GL JS for /map (scripts/fetch-maplibre.sh fills var/maplibre).")
     var mapAssets = "var/maplibre"
-    @Option(help: "Bound of the tile cache in MiB.") var tileCacheMib = 256
+    @Option(help: "Bound of the tile cache in MiB; 0 for none.") var tileCacheMib = 256
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
-        guard (1...65_536).contains(tileCacheMib) else { throw ValidationError("--tile-cache-mib must be 1 to 65536") }
+        guard (0...65_536).contains(tileCacheMib) else { throw ValidationError("--tile-cache-mib must be 0 (no cache) to 65536") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
     }
 
