@@ -101,3 +101,45 @@ public final class GEOSGeometry {
 
     deinit { GEOSGeom_destroy_r(context.handle, handle) }
 }
+
+extension GEOSContext {
+    /// `g` made valid by GEOS (MakeValid, structure-preserving), keeping only its polygonal parts; nil when
+    /// it was valid already or GEOS could not repair it.
+    public func polygonalRepair(_ g: Geometry) -> [PolygonRings]? {
+        guard let geom = geometry(g), GEOSisValid_r(handle, geom.handle) == 0, let fixed = GEOSMakeValid_r(handle, geom.handle) else { return nil }
+        defer { GEOSGeom_destroy_r(handle, fixed) }
+        var out: [PolygonRings] = []
+        collectPolygons(fixed, into: &out)
+        return out
+    }
+
+    private func collectPolygons(_ g: OpaquePointer, into out: inout [PolygonRings]) {
+        let type = GEOSGeomTypeId_r(handle, g)
+        if type == Int32(GEOS_POLYGON.rawValue) {
+            guard let shell = GEOSGetExteriorRing_r(handle, g) else { return }
+            var rings = [positions(shell)]
+            for i in 0..<max(0, GEOSGetNumInteriorRings_r(handle, g)) {
+                if let hole = GEOSGetInteriorRingN_r(handle, g, i) { rings.append(positions(hole)) }
+            }
+            out.append(rings)
+        } else if type == Int32(GEOS_MULTIPOLYGON.rawValue) || type == Int32(GEOS_GEOMETRYCOLLECTION.rawValue) {
+            for i in 0..<max(0, GEOSGetNumGeometries_r(handle, g)) {
+                if let part = GEOSGetGeometryN_r(handle, g, i) { collectPolygons(part, into: &out) }
+            }
+        }
+    }
+
+    private func positions(_ ring: OpaquePointer) -> Ring {
+        guard let seq = GEOSGeom_getCoordSeq_r(handle, ring) else { return [] }
+        var size: UInt32 = 0
+        GEOSCoordSeq_getSize_r(handle, seq, &size)
+        var out: Ring = []
+        out.reserveCapacity(Int(size))
+        for i in 0..<size {
+            var x = 0.0, y = 0.0
+            GEOSCoordSeq_getXY_r(handle, seq, i, &x, &y)
+            out.append(Position(x, y))
+        }
+        return out
+    }
+}

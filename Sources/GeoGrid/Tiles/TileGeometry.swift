@@ -112,31 +112,60 @@ public struct TileGeometryBuilder {
     func polygons(_ polys: [PolygonRings]) -> MVTGeometry? {
         let (lo, hi) = box
         var out: [[[SIMD2<Int32>]]] = []
+        var altered = false
         for rings in polys {
             var kept: [[SIMD2<Int32>]] = []
             for (r, ring) in rings.enumerated() {
-                let pts = simplifyClosed(closedRingPoints(ring))
+                let projected = closedRingPoints(ring)
+                let pts = simplifyClosed(projected)
                 let clipped = Self.clipRing(pts, lo, hi)
-                var snapped: [SIMD2<Int32>] = []
-                for p in clipped {
-                    let s = Self.snap(p)
-                    if snapped.last != s { snapped.append(s) }
-                }
-                while snapped.count > 1 && snapped.first == snapped.last { snapped.removeLast() }
-                guard snapped.count >= 3 else {
+                if pts.count != projected.count || clipped != pts { altered = true }
+                guard var snapped = Self.snapRing(clipped) else {
                     if r == 0 { break } else { continue }  // no exterior, no polygon
                 }
-                let area = MVTGeometry.doubleArea(snapped)
-                guard area != 0 else {
-                    if r == 0 { break } else { continue }
-                }
                 // Exterior rings positive (clockwise on screen), holes negative, whatever the input's winding.
-                if (r == 0) != (area > 0) { snapped.reverse() }
+                if (r == 0) != (MVTGeometry.doubleArea(snapped) > 0) { snapped.reverse() }
                 kept.append(snapped)
             }
             if !kept.isEmpty && MVTGeometry.doubleArea(kept[0]) > 0 { out.append(kept) }
         }
+        // Simplification and clipping can make a valid polygon invalid (a ring running back along a tile edge
+        // it crossed twice, a spike touching itself); GEOS repairs those, which keeps every vertex in place.
+        if altered, !out.isEmpty, let repaired = Self.repair(out) { out = repaired }
         return out.isEmpty ? nil : .polygons(out)
+    }
+
+    /// Snapped to the tile grid without repeated points, or nil when fewer than three remain or it has no area.
+    static func snapRing(_ ring: [SIMD2<Double>]) -> [SIMD2<Int32>]? {
+        var snapped: [SIMD2<Int32>] = []
+        for p in ring {
+            let s = snap(p)
+            if snapped.last != s { snapped.append(s) }
+        }
+        while snapped.count > 1 && snapped.first == snapped.last { snapped.removeLast() }
+        guard snapped.count >= 3, MVTGeometry.doubleArea(snapped) != 0 else { return nil }
+        return snapped
+    }
+
+    /// The polygons made valid by GEOS, snapped and wound again; nil when they were valid.
+    static func repair(_ polygons: [[[SIMD2<Int32>]]]) -> [[[SIMD2<Int32>]]]? {
+        let geometry = Geometry.multiPolygon(polygons.map { rings in
+            rings.map { ring in (ring + [ring[0]]).map { Position(Double($0.x), Double($0.y)) } }
+        })
+        guard let fixed = GEOSContext().polygonalRepair(geometry) else { return nil }
+        var out: [[[SIMD2<Int32>]]] = []
+        for rings in fixed {
+            var kept: [[SIMD2<Int32>]] = []
+            for (r, ring) in rings.enumerated() {
+                guard var snapped = snapRing(ring.map { SIMD2($0.lon, $0.lat) }) else {
+                    if r == 0 { break } else { continue }
+                }
+                if (r == 0) != (MVTGeometry.doubleArea(snapped) > 0) { snapped.reverse() }
+                kept.append(snapped)
+            }
+            if !kept.isEmpty { out.append(kept) }
+        }
+        return out
     }
 
     /// A ring's projected points without the closing repeat.
