@@ -27,7 +27,7 @@ trap cleanup EXIT
 python3 benchmarks/make-buildings.py "$n" "$work/buildings.ndjson"
 chmod 644 "$work/buildings.ndjson"
 "$cli" init --db "$work/g.sqlite" >/dev/null
-"$cli" import --db "$work/g.sqlite" --layer buildings --format geojsonseq "$work/buildings.ndjson" >/dev/null
+"$cli" import --db "$work/g.sqlite" --layer buildings --format geojsonseq "$work/buildings.ndjson" >/dev/null 2>&1
 
 mkdir "$work/pg" && chown postgres "$work/pg"
 su postgres -c "/usr/lib/postgresql/15/bin/initdb -D $work/pg -A trust" >/dev/null
@@ -35,7 +35,8 @@ su postgres -c "/usr/lib/postgresql/15/bin/pg_ctl -D $work/pg -l $work/pg/log -o
 pg() { su postgres -c "psql -h $work/pg -q -v ON_ERROR_STOP=1 -d postgres $*"; }
 pg -c "\"CREATE EXTENSION postgis; CREATE UNLOGGED TABLE staging (doc jsonb); CREATE TABLE buildings (id bigserial PRIMARY KEY, name text, floors int, households int, population int, grid_code text, geom geometry(MultiPolygon, 4326));\"" >/dev/null
 pg -c "\"COPY staging (doc) FROM '$work/buildings.ndjson'\"" >/dev/null
-pg -c "\"INSERT INTO buildings (name, floors, households, population, geom) SELECT doc->'properties'->>'name', (doc->'properties'->>'floors')::int, (doc->'properties'->>'households')::int, (doc->'properties'->>'population')::int, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(doc->'geometry'), 4326)) FROM staging; CREATE INDEX ON buildings USING gist (geom); VACUUM ANALYZE buildings;\"" >/dev/null
+pg -c "\"INSERT INTO buildings (name, floors, households, population, geom) SELECT doc->'properties'->>'name', (doc->'properties'->>'floors')::int, (doc->'properties'->>'households')::int, (doc->'properties'->>'population')::int, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(doc->'geometry'), 4326)) FROM staging; CREATE INDEX ON buildings USING gist (geom);\"" >/dev/null
+pg -c "\"VACUUM ANALYZE buildings\"" >/dev/null
 
 # The z14 tiles over the data's extent.
 python3 - "$work" <<'PY'
