@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 run_packages=(pkg-config libsqlite3-dev libspatialite-dev libsqlite3-mod-spatialite libgeos-dev libproj-dev zlib1g-dev
-  curl ca-certificates python3)
+  curl ca-certificates python3 python3-pil python3-numpy fonts-dejavu-core)
 test_packages=(gdal-bin osmium-tool python3 python3-shapely python3-pyproj python3-venv curl)
 
 case "${1:-run}" in
@@ -33,8 +33,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# MapLibre GL JS for the demo map, from PyPI (both modes: the tests check the map page too).
+# MapLibre GL JS for the demo map, from PyPI, and label glyphs from DejaVu Sans (both modes: the tests check
+# the map page and the glyphs too).
 scripts/fetch-maplibre.sh
+if [ ! -s "var/glyphs/DejaVu Sans Bold/0-255.pbf" ] || [ scripts/make-glyphs.py -nt "var/glyphs/DejaVu Sans Bold/0-255.pbf" ]; then
+  echo "setup: making label glyphs into var/glyphs"
+  /usr/bin/python3 scripts/make-glyphs.py var/glyphs >/dev/null
+fi
 
 # Test clients from PyPI, in a virtual environment of their own that git ignores: mapbox-vector-tile decodes
 # our tiles independently of our encoder.

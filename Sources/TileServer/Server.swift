@@ -14,15 +14,18 @@ public struct ServerConfiguration: Sendable {
     public var tileCacheBytes: Int
     /// Where MapLibre GL JS's files are for the demo map (scripts/fetch-maplibre.sh).
     public var mapAssets: String
+    /// Where the label glyphs are (scripts/make-glyphs.py).
+    public var glyphs: String
 
     public init(host: String = "127.0.0.1", port: Int = 8080, corsOrigins: [String] = ["*"], tileCacheBytes: Int = 256 << 20,
-        mapAssets: String = "var/maplibre"
+        mapAssets: String = "var/maplibre", glyphs: String = "var/glyphs"
     ) {
         self.host = host
         self.port = port
         self.corsOrigins = corsOrigins
         self.tileCacheBytes = tileCacheBytes
         self.mapAssets = mapAssets
+        self.glyphs = glyphs
     }
 }
 
@@ -52,6 +55,7 @@ public struct GeoGridServer: Sendable {
         QueryAPI(store: store).add(to: router)
         TileJSONAPI(store: store).add(to: router)
         MapPage(assets: configuration.mapAssets).add(to: router)
+        GlyphsAPI(folder: configuration.glyphs).add(to: router)
         FeaturesAPI(store: store).add(to: router)
         TileAPI(store: store, cache: tiles, metrics: metrics).add(to: router)
         router.get("health") { _, _ in try health() }

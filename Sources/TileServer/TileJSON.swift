@@ -48,8 +48,9 @@ struct TileJSONAPI {
         ]))
     }
 
-    /// Grids outlined (and filled faintly so a click finds them), communities beneath, buildings shaded by floors,
-    /// roads by class, resources as circles coloured by type.
+    /// Grids outlined (and filled faintly so a click finds them) and labelled by code, communities beneath and
+    /// named, buildings shaded by floors, roads by class, resources as circles coloured by type. Labels use the
+    /// glyphs this server makes (`/fonts`).
     func style(base: String) throws -> Response {
         func layer(_ id: String, _ type: String, _ source: Layer?, minzoom: Int? = nil, paint: [(String, JSONValue)], layout: [(String, JSONValue)] = [],
             filter: JSONValue? = nil
@@ -89,6 +90,16 @@ struct TileJSONAPI {
             layer("grids-outline", "line", .grids, minzoom: 11, paint: [("line-color", s("#08519c")), ("line-width", n(1.5))]),
             layer("community-outline", "line", .communities, minzoom: 8, paint: [("line-color", s("#54278f")), ("line-width", n(2.5)),
                 ("line-dasharray", .numbers([3, 2]))], filter: .array([s("=="), get("level"), s("community")])),
+            layer("grids-label", "symbol", .grids, minzoom: 14, paint: [
+                ("text-color", s("#08306b")), ("text-halo-color", s("#ffffff")), ("text-halo-width", n(1.5)),
+            ], layout: [
+                ("text-field", get("code")), ("text-font", .array([s("DejaVu Sans Bold")])), ("text-size", n(11)),
+                ("symbol-placement", s("point")), ("text-allow-overlap", .bool(false)),
+            ]),
+            layer("community-label", "symbol", .communities, minzoom: 12, paint: [
+                ("text-color", s("#3f007d")), ("text-halo-color", s("#ffffff")), ("text-halo-width", n(2)),
+            ], layout: [("text-field", get("name")), ("text-font", .array([s("DejaVu Sans")])), ("text-size", n(13))],
+                filter: .array([s("=="), get("level"), s("community")])),
             layer("resources", "circle", .resources, minzoom: 11, paint: [
                 ("circle-color", .array(typeMatch)), ("circle-radius", .array([s("interpolate"), .array([s("linear")]), .array([s("zoom")]), n(12), n(2), n(17), n(7)])),
                 ("circle-stroke-color", s("#ffffff")), ("circle-stroke-width", n(1)),
@@ -99,6 +110,7 @@ struct TileJSONAPI {
         let center: [Double] = gridExtent.map { [($0.minX + $0.maxX) / 2, ($0.minY + $0.maxY) / 2] } ?? [0, 0]
         return .json(.object([
             ("version", n(8)), ("name", s("GeoGrid")), ("center", .numbers(center)), ("zoom", n(15)),
+            ("glyphs", s("\(base)/fonts/{fontstack}/{range}.pbf")),
             ("sources", .object([("geogrid", .object([
                 ("type", s("vector")), ("url", s("\(base)/tiles/\(Layer.allCases.map(\.rawValue).joined(separator: ",")).json")),
             ]))])),

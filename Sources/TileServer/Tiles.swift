@@ -31,7 +31,8 @@ struct TileAPI {
 
     func tile(_ request: Request, _ context: BasicRequestContext) throws -> Response {
         let p = context.parameters
-        let layers = try Self.layers(p.get("layers") ?? "")
+        let rawLayers = p.get("layers") ?? ""
+        let layers = try Self.layers(rawLayers.removingPercentEncoding ?? rawLayers)
         guard let last = p.get("y"), last.hasSuffix(".mvt") else { throw Problem(.notFound, "tiles end in .mvt: /tiles/{layers}/{z}/{x}/{y}.mvt") }
         let yText = String(last.dropLast(4))
         guard let z = Int(p.get("z") ?? ""), let x = Int(p.get("x") ?? ""), let y = Int(yText) else {

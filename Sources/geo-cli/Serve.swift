@@ -19,6 +19,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
     @Option(help: "The folder holding MapLibre GL JS for /map (scripts/fetch-maplibre.sh fills var/maplibre).")
     var mapAssets = "var/maplibre"
+    @Option(help: "The folder holding the label glyphs (scripts/make-glyphs.py fills var/glyphs).") var glyphs = "var/glyphs"
     @Option(help: "Bound of the tile cache in MiB; 0 for none.") var tileCacheMib = 256
 
     func validate() throws {
@@ -36,7 +37,7 @@ struct Serve: AsyncParsableCommand {
         logger.info("query indexes ready", metadata: ["seconds": .stringConvertible((Date().timeIntervalSince(start) * 100).rounded() / 100)])
         let origins = corsOrigins.contains("none") ? [] : corsOrigins
         let server = GeoGridServer(store: store, configuration: ServerConfiguration(host: host, port: port, corsOrigins: origins,
-            tileCacheBytes: tileCacheMib << 20, mapAssets: mapAssets))
+            tileCacheBytes: tileCacheMib << 20, mapAssets: mapAssets, glyphs: glyphs))
         let host = self.host, db = self.store.db
         let app = server.application(logger: logger) { port in
             // Written whole and unbuffered: scripts and tests wait for this line to learn the port.

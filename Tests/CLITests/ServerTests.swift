@@ -11,6 +11,7 @@ struct ServerTests {
         try DemoCity.build(from: Fixtures.demoCity.path, at: dir.path("demo.sqlite"))
         let server = try RunningServer(db: dir.path("demo.sqlite"), arguments: [
             "--cors-origin", "https://maps.example.org", "--map-assets", Fixtures.repository.appendingPathComponent("var/maplibre").path,
+            "--glyphs", Fixtures.repository.appendingPathComponent("var/glyphs").path,
         ])
         return (server, dir.path("demo.sqlite"), dir)
     }

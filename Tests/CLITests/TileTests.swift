@@ -347,4 +347,70 @@ struct TileTests {
         let problems = out.dropFirst().filter { !$0.isEmpty }
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
+
+    /// Label glyphs: MapLibre's glyph protobuf, read here by a parser of its own, holds every digit (grid codes)
+    /// and letter as a signed distance field of the size its metrics say, with inside and outside values; font
+    /// stacks fall back in order; every font the style names is served.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: Fixtures.repository.appendingPathComponent("var/glyphs").path),
+        "needs var/glyphs (scripts/setup.sh makes them)"))
+    func glyphsForTheStyle() throws {
+        let (server, _, _) = try ServerTests.demo.get()
+        let dir = TemporaryDirectory()
+        let r = try curl("\(server.baseURL)/fonts/No%20Such%20Font,DejaVu%20Sans%20Bold/0-255.pbf")
+        #expect(r.status == 200 && r.headers["content-type"] == "application/x-protobuf")
+        try r.body.write(to: URL(fileURLWithPath: dir.path("g.pbf")))
+        let script = """
+            import sys
+            def varint(b, i):
+                v = s = 0
+                while True:
+                    c = b[i]; i += 1; v |= (c & 0x7f) << s; s += 7
+                    if c < 0x80: return v, i
+            def fields(b):
+                i = 0
+                while i < len(b):
+                    key, i = varint(b, i)
+                    if key & 7 == 0: v, i = varint(b, i); yield key >> 3, v
+                    else:
+                        n, i = varint(b, i); yield key >> 3, b[i:i + n]; i += n
+            data = open(sys.argv[1], 'rb').read()
+            stacks = [v for k, v in fields(data) if k == 1]
+            st = dict((k, v) for k, v in fields(stacks[0]) if k in (1, 2))
+            print(st[1].decode(), st[2].decode())
+            bad = []
+            ids = set()
+            for k, g in fields(stacks[0]):
+                if k != 3: continue
+                f = {}
+                for fk, fv in fields(g): f[fk] = fv
+                ids.add(f[1])
+                w, h = f[3], f[4]
+                if w and h:
+                    bm = f.get(2, b'')
+                    if len(bm) != (w + 6) * (h + 6): bad.append(f'{f[1]}: bitmap {len(bm)} for {w}x{h}')
+                    elif max(bm) < 192 or min(bm) > 64: bad.append(f'{f[1]}: no inside/outside')
+            need = set(range(48, 58)) | set(range(65, 91)) | set(range(97, 123)) | {ord('ä'), ord('ö'), ord('å')}
+            print(len(ids), sorted(need - ids)); print(bad[:5])
+            """
+        let out = try run(script, [dir.path("g.pbf")]).split(separator: "\n").map(String.init)
+        #expect(out.first == "DejaVu Sans Bold 0-255")
+        #expect(out.count == 3 && out[1].hasSuffix(" []") && (Int(out[1].split(separator: " ")[0]) ?? 0) > 150, "\(out)")
+        #expect(out.last == "[]", "\(out)")
+        #expect(try curl("\(server.baseURL)/fonts/DejaVu%20Sans/512-767.pbf").status == 200)
+        #expect(try curl("\(server.baseURL)/fonts/Comic%20Sans/0-255.pbf").status == 404)
+        #expect(try curl("\(server.baseURL)/fonts/DejaVu%20Sans/1-256.pbf").status == 404)
+        // The style's labels: grid codes, in fonts that are served.
+        let style = try #require(try JSONSerialization.jsonObject(with: try curl("\(server.baseURL)/style.json").body) as? [String: Any])
+        let glyphs = try #require(style["glyphs"] as? String)
+        let layers = style["layers"] as? [[String: Any]] ?? []
+        let gridLabel = try #require(layers.first { $0["id"] as? String == "grids-label" })
+        #expect(((gridLabel["layout"] as? [String: Any])?["text-field"] as? [String]) == ["get", "code"])
+        for l in layers {
+            for font in ((l["layout"] as? [String: Any])?["text-font"] as? [String]) ?? [] {
+                let url = glyphs.replacingOccurrences(of: "{fontstack}", with: font.replacingOccurrences(of: " ", with: "%20"))
+                    .replacingOccurrences(of: "{range}", with: "0-255")
+                #expect(try curl(url).status == 200, "\(font)")
+            }
+        }
+    }
 }
