@@ -42,13 +42,13 @@ if [ ! -s "var/glyphs/DejaVu Sans Bold/0-255.pbf" ] || [ scripts/make-glyphs.py 
 fi
 
 # Test clients from PyPI, in a virtual environment of their own that git ignores: mapbox-vector-tile decodes
-# our tiles independently of our encoder.
+# our tiles independently of our encoder; openapi-spec-validator checks our OpenAPI document.
 if [ "${1:-run}" = test ]; then
   venv=.venv-test
-  if ! "$venv/bin/python" -c "import mapbox_vector_tile" >/dev/null 2>&1; then
-    echo "setup: installing mapbox-vector-tile into $venv"
+  if ! "$venv/bin/python" -c "import mapbox_vector_tile, openapi_spec_validator" >/dev/null 2>&1; then
+    echo "setup: installing mapbox-vector-tile and openapi-spec-validator into $venv"
     rm -rf "$venv"
     /usr/bin/python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check "mapbox-vector-tile==2.2.0"
+    "$venv/bin/pip" install -q --disable-pip-version-check "mapbox-vector-tile==2.2.0" "openapi-spec-validator==0.7.1"
   fi
 fi

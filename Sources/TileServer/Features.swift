@@ -40,7 +40,8 @@ struct FeaturesAPI {
             let base = TileJSONAPI.base(of: request), info = try store.info()
             let collections = info.layers.map { collection($0, base: base) }
             return try respond(request, .object([
-                ("links", .array([link("\(base)/collections", "self", "application/json", "Collections")])), ("collections", .array(collections)),
+                ("links", .array([link("\(base)/collections", "self", "application/json", "Collections")])),
+                ("crs", .array(Self.crsList.map { .string($0.uri) })), ("collections", .array(collections)),
             ]), title: "Collections")
         }
         router.get("collections/:id") { request, context in

@@ -179,4 +179,43 @@ struct FeaturesAPITests {
         #expect(page["numberReturned"] as? Int == 100_000 && page["numberMatched"] as? Int == 100_000)
         #expect((page["features"] as? [Any])?.count == 100_000)
     }
+
+    /// /api is a valid OpenAPI 3.0 document (PyPI's openapi-spec-validator) that describes every route a test
+    /// here uses; and our landing, collections and item pages have every member the OGC test suite's samples of
+    /// conformant responses have.
+    @Test(.enabled(if: venvPython != nil, "needs .venv-test (scripts/setup.sh test)"))
+    func openAPIIsValidAndResponsesHaveTheConformantShape() throws {
+        let (server, _, _) = try ServerTests.demo.get()
+        let dir = TemporaryDirectory()
+        let api = try curl("\(server.baseURL)/api")
+        try api.body.write(to: URL(fileURLWithPath: dir.path("api.json")))
+        let r = try runProcess(venvPython!, ["-c", """
+            import json, sys
+            from openapi_spec_validator import validate
+            doc = json.load(open(sys.argv[1]))
+            validate(doc)
+            print(' '.join(sorted(doc['paths'])))
+            """, dir.path("api.json")])
+        #expect(r.status == 0, "\(r.stderr)")
+        let paths = Set(r.stdout.split(whereSeparator: \.isWhitespace).map(String.init))
+        for p in ["/", "/conformance", "/api", "/collections", "/collections/{collectionId}", "/collections/{collectionId}/items",
+            "/collections/{collectionId}/items/{featureId}", "/tiles/{layers}/{z}/{x}/{y}.mvt", "/locate", "/nearest", "/around", "/health", "/metrics"]
+        {
+            #expect(paths.contains(p), "\(p)")
+        }
+        func keys(_ any: Any?) -> Set<String> { Set((any as? [String: Any]).map { Array($0.keys) } ?? []) }
+        func sample(_ name: String) throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.url("ogcapi-features-ets/\(name)"))) as? [String: Any])
+        }
+        let collections = try json(try curl("\(server.baseURL)/collections"))
+        let sampleCollections = try sample("collections.json")
+        #expect(keys(sampleCollections).isSubset(of: keys(collections)))
+        let ours = (collections["collections"] as? [[String: Any]])?.first
+        let sampleFirst = keys((sampleCollections["collections"] as? [[String: Any]])?.first)
+        #expect(!sampleFirst.isEmpty && sampleFirst.subtracting(["description"]).isSubset(of: keys(ours)))
+        let items = try json(try curl("\(server.baseURL)/collections/grids/items?limit=3"))
+        #expect(keys(try sample("items.json")).isSubset(of: keys(items)))
+        let conformance = try json(try curl("\(server.baseURL)/conformance"))
+        #expect(keys(try sample("conformance.json")).isSubset(of: keys(conformance)))
+    }
 }
