@@ -160,7 +160,8 @@ struct FeaturesAPI {
                 var returned = 0
                 do {
                     let matched = try store.features(page) { feature in
-                        guard !cancelled else { return }
+                        // A client gone: stop reading (the snapshot's transaction ends with it).
+                        if cancelled { throw CancellationError() }
                         var f = feature
                         if let transform { f.geometry = try f.geometry.mapPositions { try transform.transform($0) } }
                         if outCRS.latFirst { f.geometry = f.geometry.mapPositions { Position($0.lat, $0.lon) } }
