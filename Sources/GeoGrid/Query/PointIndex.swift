@@ -98,11 +98,17 @@ public final class PointIndex: Sendable {
         let n = resources.count
         // The resources stay as given (no copy); the search structures are in the order of the shared grid's
         // cells, so that neighbours on the ground are neighbours in memory.
-        let layout = Self.grid(for: resources.lazy.map(\.position), count: n)
+        // Fields are read in place throughout: a copy of a whole resource retains and releases its strings,
+        // which was a third of the build.
+        let positions = [Position](unsafeUninitializedCapacity: n) { out, count in
+            for i in 0..<n { out.initializeElement(at: i, to: resources[i].position) }
+            count = n
+        }
+        let layout = Self.grid(for: positions, count: n)
         var start = [Int32](repeating: 0, count: layout.cols * layout.rows + 1)
         var slotOf = [Int32](repeating: 0, count: n)
-        for (i, r) in resources.enumerated() {
-            let c = layout.cell(r.position)
+        for i in 0..<n {
+            let c = layout.cell(positions[i])
             slotOf[i] = Int32(c)
             start[c + 1] += 1
         }
@@ -116,7 +122,7 @@ public final class PointIndex: Sendable {
         let slotOfResource = slotOf
         self.resources = resources
         // Resources by id, for finding a row again when it changes: nil when they come in order of id.
-        if zip(resources, resources.dropFirst()).allSatisfy({ $0.id < $1.id }) {
+        if (1..<max(1, n)).allSatisfy({ resources[$0 - 1].id < resources[$0].id }) {
             byID = nil
         } else {
             byID = resources.indices.sorted { resources[$0].id < resources[$1].id }.map { Int32($0) }
@@ -165,7 +171,7 @@ public final class PointIndex: Sendable {
             let chunk = (n + 1) / 2
             DispatchQueue.concurrentPerform(iterations: 2) { part in
                 for i in (part * chunk)..<min(n, (part + 1) * chunk) {
-                    let p = resources[i].position, e = Geodesy.ecef(p)
+                    let p = positions[i], e = Geodesy.ecef(p)
                     out.initializeElement(at: Int(slotOfResource[i]), to: Exact(x: e.x, y: e.y, z: e.z, position: p, resource: Int32(i)))
                 }
             }
