@@ -11,17 +11,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-1000000}"
 scripts/setup.sh run
-if ! dpkg-query -W -f='${Status}' postgresql-15-postgis-3 2>/dev/null | grep -q "install ok installed"; then
-  sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
-  $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15-postgis-3 >/dev/null
-fi
+. benchmarks/postgis.sh
+pg_install
 swift build -c release --product geo-cli >/dev/null
 cli="$PWD/.build/release/geo-cli"
 
 work="$(mktemp -d /tmp/geogrid-bench.XXXXXX)"
 chmod 755 "$work"
 cleanup() {
-  if [ -f "$work/pg/postmaster.pid" ]; then su postgres -c "/usr/lib/postgresql/15/bin/pg_ctl -D $work/pg -m fast stop" >/dev/null 2>&1 || true; fi
+  pg_stop "$work"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -61,15 +59,10 @@ spatialite=$(elapsed "$t0" "$t1")
 [ "$(sqlite3 "$work/spatialite.sqlite" "SELECT count(*) FROM buildings")" = "$n" ] || { echo "SpatiaLite loaded a different count" >&2; exit 1; }
 
 # PostGIS: a private cluster listening on a Unix socket only.
-mkdir "$work/pg" && chown postgres "$work/pg"
-su postgres -c "/usr/lib/postgresql/15/bin/initdb -D $work/pg -A trust" >/dev/null
-su postgres -c "/usr/lib/postgresql/15/bin/pg_ctl -D $work/pg -l $work/pg/log -o \"-k $work/pg -c listen_addresses='' -c max_wal_size=4GB -c maintenance_work_mem=1GB\" -w start" >/dev/null
-psql() { su postgres -c "psql -h $work/pg -q -v ON_ERROR_STOP=1 -d postgres -c \"$1\"" >/dev/null; }
-psql "CREATE EXTENSION postgis; CREATE UNLOGGED TABLE staging (doc jsonb); CREATE TABLE buildings (id bigserial PRIMARY KEY, name text, floors int, households int, population int, geom geometry(MultiPolygon, 4326));"
+pg_start "$work" "-c max_wal_size=4GB -c maintenance_work_mem=1GB"
+PG_WORK="$work" pg_sql "CREATE EXTENSION postgis"
 t0=$(now)
-psql "COPY staging (doc) FROM '$work/buildings.ndjson'"
-psql "INSERT INTO buildings (name, floors, households, population, geom) SELECT doc->'properties'->>'name', (doc->'properties'->>'floors')::int, (doc->'properties'->>'households')::int, (doc->'properties'->>'population')::int, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(doc->'geometry'), 4326)) FROM staging"
-psql "CREATE INDEX buildings_geom ON buildings USING gist (geom)"
+pg_load_buildings "$work" "$work/buildings.ndjson"
 t1=$(now)
 postgis=$(elapsed "$t0" "$t1")
 

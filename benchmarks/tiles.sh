@@ -9,17 +9,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-200000}"
-if ! dpkg-query -W -f='${Status}' postgresql-15-postgis-3 2>/dev/null | grep -q "install ok installed"; then
-  sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
-  $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15-postgis-3 >/dev/null
-fi
+. benchmarks/postgis.sh
+pg_install
 swift build -c release --product geo-cli >/dev/null
 cli="$PWD/.build/release/geo-cli"
 work="$(mktemp -d /tmp/geogrid-tiles.XXXXXX)"
 chmod 755 "$work"
 cleanup() {
   kill $(jobs -p) 2>/dev/null || true
-  if [ -f "$work/pg/postmaster.pid" ]; then su postgres -c "/usr/lib/postgresql/15/bin/pg_ctl -D $work/pg -m fast stop" >/dev/null 2>&1 || true; fi
+  pg_stop "$work"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -29,14 +27,10 @@ chmod 644 "$work/buildings.ndjson"
 "$cli" init --db "$work/g.sqlite" >/dev/null
 "$cli" import --db "$work/g.sqlite" --layer buildings --format geojsonseq "$work/buildings.ndjson" >/dev/null 2>&1
 
-mkdir "$work/pg" && chown postgres "$work/pg"
-su postgres -c "/usr/lib/postgresql/15/bin/initdb -D $work/pg -A trust" >/dev/null
-su postgres -c "/usr/lib/postgresql/15/bin/pg_ctl -D $work/pg -l $work/pg/log -o \"-k $work/pg -c listen_addresses=''\" -w start" >/dev/null
+pg_start "$work"
+pg_load_buildings "$work" "$work/buildings.ndjson"
+pg_sql "VACUUM ANALYZE buildings"
 pg() { su postgres -c "psql -h $work/pg -q -v ON_ERROR_STOP=1 -d postgres $*"; }
-pg -c "\"CREATE EXTENSION postgis; CREATE UNLOGGED TABLE staging (doc jsonb); CREATE TABLE buildings (id bigserial PRIMARY KEY, name text, floors int, households int, population int, grid_code text, geom geometry(MultiPolygon, 4326));\"" >/dev/null
-pg -c "\"COPY staging (doc) FROM '$work/buildings.ndjson'\"" >/dev/null
-pg -c "\"INSERT INTO buildings (name, floors, households, population, geom) SELECT doc->'properties'->>'name', (doc->'properties'->>'floors')::int, (doc->'properties'->>'households')::int, (doc->'properties'->>'population')::int, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(doc->'geometry'), 4326)) FROM staging; CREATE INDEX ON buildings USING gist (geom);\"" >/dev/null
-pg -c "\"VACUUM ANALYZE buildings\"" >/dev/null
 
 # The z14 tiles over the data's extent.
 python3 - "$work" <<'PY'
