@@ -37,8 +37,8 @@ struct FeaturesAPI {
             return Response.json(out, contentType: "application/vnd.oai.openapi+json;version=3.0")
         }
         router.get("collections") { request, _ in
-            let base = TileJSONAPI.base(of: request), info = try store.info()
-            let collections = info.layers.map { collection($0, base: base) }
+            let base = TileJSONAPI.base(of: request)
+            let collections = try Layer.allCases.map { try collection($0, base: base) }
             return try respond(request, .object([
                 ("links", .array([link("\(base)/collections", "self", "application/json", "Collections")])),
                 ("crs", .array(Self.crsList.map { .string($0.uri) })), ("collections", .array(collections)),
@@ -46,8 +46,7 @@ struct FeaturesAPI {
         }
         router.get("collections/:id") { request, context in
             let layer = try Self.layer(context)
-            let info = try store.info().layers.first { $0.layer == layer }!
-            return try respond(request, collection(info, base: TileJSONAPI.base(of: request)), title: layer.title)
+            return try respond(request, collection(layer, base: TileJSONAPI.base(of: request)), title: layer.title)
         }
         router.get("collections/:id/items") { request, context in try items(request, Self.layer(context)) }
         router.get("collections/:id/items/:featureId") { request, context in try item(request, context) }
@@ -79,17 +78,18 @@ struct FeaturesAPI {
         ]), title: "GeoGrid")
     }
 
-    func collection(_ info: LayerInfo, base: String) -> JSONValue {
-        let id = info.layer.rawValue
+    /// A collection's description; its extent from the in-memory layer index (no scan of the store).
+    func collection(_ layer: Layer, base: String) throws -> JSONValue {
+        let id = layer.rawValue
         var extent: [(String, JSONValue)] = []
-        if let e = info.extent {
+        if let e = try store.shapeIndex(layer).extent {
             extent = [("spatial", .object([("bbox", .array([.numbers([e.minX, e.minY, e.maxX, e.maxY])])), ("crs", .string(Self.crs84))]))]
         }
         return .object([
-            ("id", .string(id)), ("title", .string(info.layer.title)), ("itemType", .string("feature")),
+            ("id", .string(id)), ("title", .string(layer.title)), ("itemType", .string("feature")),
             ("extent", .object(extent)), ("crs", .array(Self.crsList.map { .string($0.uri) })), ("storageCrs", .string(Self.crs84)),
             ("links", .array([
-                link("\(base)/collections/\(id)", "self", "application/json", info.layer.title),
+                link("\(base)/collections/\(id)", "self", "application/json", layer.title),
                 link("\(base)/collections/\(id)/items", "items", "application/geo+json", "Features"),
                 link("\(base)/tiles/\(id).json", "describedby", "application/json", "Vector tiles (TileJSON)"),
             ])),

@@ -24,9 +24,9 @@ struct TileJSONAPI {
     }
 
     func tileJSON(layers: [Layer], base: String) throws -> Response {
-        let info = try store.info()
+        // From the in-memory layer indexes: no scan of the store per request.
         var bounds = BBox.empty
-        for l in info.layers where layers.contains(l.layer) { if let e = l.extent { bounds.extend(e) } }
+        for layer in layers { if let e = try store.shapeIndex(layer).extent { bounds.extend(e) } }
         if bounds.isEmpty { bounds = BBox(minX: -180, minY: -85.051_128_78, maxX: 180, maxY: 85.051_128_78) }
         let specs = layers.map(TileLayerSpec.of)
         let minZoom = specs.map(\.minZoom).min() ?? 0, maxZoom = specs.map(\.maxZoom).max() ?? 16
@@ -105,8 +105,7 @@ struct TileJSONAPI {
                 ("circle-stroke-color", s("#ffffff")), ("circle-stroke-width", n(1)),
             ]),
         ]
-        let info = try store.info()
-        let gridExtent = info.layers.first { $0.layer == .grids }?.extent
+        let gridExtent = try store.shapeIndex(.grids).extent
         let center: [Double] = gridExtent.map { [($0.minX + $0.maxX) / 2, ($0.minY + $0.maxY) / 2] } ?? [0, 0]
         return .json(.object([
             ("version", n(8)), ("name", s("GeoGrid")), ("center", .numbers(center)), ("zoom", n(15)),

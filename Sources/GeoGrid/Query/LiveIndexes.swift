@@ -6,7 +6,7 @@
 enum Overlay {
     static func shouldMerge(delta: Int, main: Int) -> Bool { delta > max(2_048, main / 16) }
 
-    /// The index of `id` in `sortedIDs`, ascending, if present.
+    /// The index of `id` among `count` ids ascending (the i-th given by `idAt`), if present.
     static func find(_ id: Int64, in count: Int, _ idAt: (Int) -> Int64) -> Int? {
         var lo = 0, hi = count
         while lo < hi {
@@ -155,6 +155,16 @@ public final class LayerIndex: Sendable {
         found.removeAll { removed.contains($0.id) }
         found += delta.entries(intersecting: box)
         return found.sorted { $0.id < $1.id }
+    }
+
+    /// A box holding every feature (exact after a merge; after edits it may still include deleted ones'
+    /// places); nil when the layer is empty.
+    public var extent: BBox? {
+        guard count > 0 else { return nil }
+        var box = BBox.empty
+        if let e = main.extent { box.extend(e) }
+        if let e = delta.extent { box.extend(e) }
+        return box.isEmpty ? nil : box
     }
 
     /// The feature with this id, if any.

@@ -55,6 +55,9 @@ public struct ShapeIndex: Sendable {
         return out.sorted { ($0.distance, $0.entry.id) < ($1.distance, $1.entry.id) }
     }
 
+    /// The exact extent of the entries' geometries; nil when there are none.
+    public var extent: BBox? { entries.isEmpty ? nil : grid.extent }
+
     /// Entries whose geometry meets `box`, by id.
     public func entries(intersecting box: BBox) -> [Entry] {
         guard box.intersects(grid.extent) else { return [] }

@@ -21,7 +21,7 @@ extension GeoStore {
             var layers: [LayerInfo] = []
             for layer in Layer.allCases {
                 let count = try db.scalar("SELECT count(*) FROM \(layer.rawValue)").integer ?? 0
-                // The extent from the R*Tree's root: no scan of the geometries.
+                // The extent from the R*Tree's boxes (32-bit floats rounded outward), without decoding geometries.
                 let s = try db.prepare("SELECT min(xmin), min(ymin), max(xmax), max(ymax) FROM idx_\(layer.rawValue)_geom")
                 var extent: BBox?
                 if try s.step(), !s.isNull(0) {
