@@ -65,10 +65,10 @@ import Testing
         for q in Self.queries(10_000, seed: 5) {
             let ours = index.nearest(q.p, k: q.k, types: q.types, statuses: q.statuses, within: q.within)
             // Every resource, the same distance function, the k smallest by (distance, id).
-            let qe = Geodesy.ecef(q.p)
+            let origin = Geodesy.Origin(q.p)
             var expected: [(id: Int64, d: Double)] = []
             for r in all where (q.types?.contains(r.type) ?? true) && (q.statuses?.contains(r.status) ?? true) {
-                let d = Geodesy.distance(q.p, qe, r.p, r.ecef)
+                let d = origin.distance(to: r.p, r.ecef)
                 guard d <= (q.within ?? .infinity) else { continue }
                 if expected.count == q.k, let last = expected.last, (last.d, last.id) < (d, r.id) { continue }
                 expected.append((r.id, d))

@@ -75,14 +75,11 @@ public final class ResourceIndex: Sendable {
     public func nearest(_ p: Position, k: Int, types: Set<String>? = nil, statuses: Set<String>? = nil, within: Double? = nil) -> [NearestHit] {
         if changed.isEmpty && removedCount == 0 { return main.nearest(p, k: k, types: types, statuses: statuses, within: within) }
         guard k > 0 else { return [] }
-        let q = Geodesy.QueryPoint(p)
+        let q = Geodesy.Origin(p)
         func hits(_ index: PointIndex, skipping: Bitset?) -> [NearestHit] {
             withScratch(PointIndex.Scored.self, capacity: k + 32) { found in
                 index.collect(q, k: k, types: types, statuses: statuses, within: within, skipping: skipping, into: &found)
-                return (0..<min(k, found.count)).map { i in
-                    let s = found[i]
-                    return NearestHit(resource: index.resources[Int(s.resource)], distance: s.distance, bearing: q.frame.bearing(to: s.ecef - q.ecef))
-                }
+                return index.hits(found, k, q)
             }
         }
         var all = hits(main, skipping: removedCount > 0 ? removed : nil) + hits(delta, skipping: nil)

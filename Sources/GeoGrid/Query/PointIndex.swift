@@ -48,10 +48,10 @@ public final class PointIndex: Sendable {
         var tag: UInt32
     }
 
-    /// What a surviving candidate reads: exact coordinates and the resource it stands for.
+    /// What a surviving candidate reads: exact ECEF coordinates and the resource it stands for (32 bytes, two
+    /// to a cache line; the distance needs no latitude or longitude but the query's).
     struct Exact: Sendable {
         var x: Double, y: Double, z: Double
-        var position: Position
         var resource: Int32
     }
 
@@ -172,11 +172,11 @@ public final class PointIndex: Sendable {
             DispatchQueue.concurrentPerform(iterations: 2) { part in
                 for i in (part * chunk)..<min(n, (part + 1) * chunk) {
                     let p = positions[i], e = Geodesy.ecef(p)
-                    out.initializeElement(at: Int(slotOfResource[i]), to: Exact(x: e.x, y: e.y, z: e.z, position: p, resource: Int32(i)))
+                    out.initializeElement(at: Int(slotOfResource[i]), to: Exact(x: e.x, y: e.y, z: e.z, resource: Int32(i)))
                 }
             }
         }
-        all = Self.buckets(members, tags, inCellOrderOf: layout, cellStart: start)
+        all = Self.buckets(members, positions: nil, tags, inCellOrderOf: layout, cellStart: start)
         byType = TypeGrids()
     }
 
@@ -202,10 +202,12 @@ public final class PointIndex: Sendable {
         return CellGrid(extent: extent, cols: cols, rows: min(4096, max(1, Int(target) / cols)))
     }
 
-    /// The bucket grid of `members` (with their tags), filed by counting sort; or, when they are already in
-    /// the order of `layout`'s cells, kept so.
-    static func buckets(_ members: [Exact], _ tags: [UInt32], inCellOrderOf layout: CellGrid? = nil, cellStart: [Int32]? = nil) -> Buckets {
-        let grid = layout ?? Self.grid(for: members.lazy.map(\.position), count: members.count)
+    /// The bucket grid of `members` (at `positions`, with their tags), filed by counting sort; or, when they
+    /// are already in the order of `layout`'s cells, kept so (and their positions are not needed).
+    static func buckets(_ members: [Exact], positions: [Position]?, _ tags: [UInt32], inCellOrderOf layout: CellGrid? = nil,
+        cellStart: [Int32]? = nil
+    ) -> Buckets {
+        let grid = layout ?? Self.grid(for: positions!, count: members.count)
         let extent = grid.extent
         let maxAbsLat = min(89.9, max(abs(extent.minY), abs(extent.maxY)))
         let perDegree = Geodesy.metresPerDegree(atLatitude: maxAbsLat)
@@ -216,8 +218,8 @@ public final class PointIndex: Sendable {
         } else {
             var cells = [Int32](repeating: 0, count: members.count)
             start = [Int32](repeating: 0, count: grid.cols * grid.rows + 1)
-            for (i, m) in members.enumerated() {
-                let c = grid.cell(m.position)
+            for (i, p) in positions!.enumerated() {
+                let c = grid.cell(p)
                 cells[i] = Int32(c)
                 start[c + 1] += 1
             }
@@ -292,12 +294,23 @@ public final class PointIndex: Sendable {
     /// is in `statuses` (any when nil), no farther than `within` metres when given.
     public func nearest(_ p: Position, k: Int, types: Set<String>? = nil, statuses: Set<String>? = nil, within: Double? = nil) -> [NearestHit] {
         guard k > 0, !resources.isEmpty else { return [] }
-        let q = Geodesy.QueryPoint(p)
+        let q = Geodesy.Origin(p)
         return withScratch(Scored.self, capacity: k + 8) { found in
             collect(q, k: k, types: types, statuses: statuses, within: within, skipping: nil, into: &found)
-            return (0..<min(k, found.count)).map { i in
-                let s = found[i]
-                return NearestHit(resource: resources[Int(s.resource)], distance: s.distance, bearing: q.frame.bearing(to: s.ecef - q.ecef))
+            return hits(found, k, q)
+        }
+    }
+
+    /// The first `k` of `found` as answers.
+    func hits(_ found: borrowing Scratch<Scored>, _ k: Int, _ q: Geodesy.Origin) -> [NearestHit] {
+        let n = min(k, found.count)
+        return resources.withUnsafeBufferPointer { resources in
+            [NearestHit](unsafeUninitializedCapacity: n) { out, count in
+                for i in 0..<n {
+                    let s = found[i]
+                    out.initializeElement(at: i, to: NearestHit(resource: resources[Int(s.resource)], distance: s.distance, bearing: q.bearing(to: s.ecef - q.ecef)))
+                }
+                count = n
             }
         }
     }
@@ -305,7 +318,7 @@ public final class PointIndex: Sendable {
     /// Fills `found` with the k best, nearest first (ties by id); more may follow them, to be ignored.
     /// `skipping` marks resources (by their index in `resources`) to leave out: those replaced or deleted
     /// since this index was built.
-    func collect(_ q: Geodesy.QueryPoint, k: Int, types: Set<String>?, statuses: Set<String>?, within: Double?, skipping: Bitset?,
+    func collect(_ q: Geodesy.Origin, k: Int, types: Set<String>?, statuses: Set<String>?, within: Double?, skipping: Bitset?,
         into found: inout Scratch<Scored>
     ) {
         guard k > 0, !resources.isEmpty else { return }
@@ -321,7 +334,8 @@ public final class PointIndex: Sendable {
                 for t in typeNames.indices where Self.test(typeMask, UInt32(t)) {
                     let grid = byType.grid(t) {
                         let slots = all.keys.indices.filter { Int(all.keys[$0].tag >> 16) == t }
-                        return Self.buckets(slots.map { all.exact[$0] }, slots.map { all.keys[$0].tag })
+                        return Self.buckets(slots.map { all.exact[$0] }, positions: slots.map { resources[Int(all.exact[$0].resource)].position },
+                            slots.map { all.keys[$0].tag })
                     }
                     search(grid, q, k, nil, statusMask, limit, skipping, &found)
                 }
@@ -347,7 +361,7 @@ public final class PointIndex: Sendable {
     }
 
     /// Adds to `found` every resource of `b` that may be among the k nearest, with its geodesic distance.
-    private func search(_ b: Buckets, _ q: Geodesy.QueryPoint, _ k: Int, _ typeMask: [UInt64]?, _ statusMask: [UInt64]?,
+    private func search(_ b: Buckets, _ q: Geodesy.Origin, _ k: Int, _ typeMask: [UInt64]?, _ statusMask: [UInt64]?,
         _ limit: Double, _ skipping: Bitset?, _ found: inout Scratch<Scored>
     ) {
         if b.keys.isEmpty { return }
@@ -369,7 +383,7 @@ public final class PointIndex: Sendable {
                         for i in 0..<candidates.count {
                             let e = exact[Int(candidates[i].slot)]
                             let qe = SIMD3(e.x, e.y, e.z)
-                            let d = Geodesy.distance(from: q.origin, q.ecef, e.position, qe)
+                            let d = q.chordDistance(to: qe) ?? Geodesy.vincenty(q.position, resources[Int(e.resource)].position).distance
                             if d <= limit { found.append(Scored(distance: d, resource: e.resource, ecef: qe)) }
                         }
                     }
@@ -399,11 +413,13 @@ public final class PointIndex: Sendable {
         /// The query point relative to the keys' centre.
         let q: SIMD3<Double>
         /// A cell is visited while its bound may beat `reach` (true chords); a key is kept while its
-        /// approximate chord may beat `keep`.
-        var reach: Double, keep: Double
+        /// approximate chord may beat `keep` (compared squared, so that only kept keys take a square root).
+        var reach: Double, keep: Double, keep2: Double
+        /// No filter and nothing skipped: the scan's loop has no tests but the distance.
+        let plain: Bool
 
         init(_ b: Buckets, _ keys: UnsafeBufferPointer<Key>, _ starts: UnsafeBufferPointer<Int32>, _ exact: UnsafeBufferPointer<Exact>,
-            _ query: Geodesy.QueryPoint, _ k: Int, _ typeMask: [UInt64]?, _ statusMask: [UInt64]?, _ limit: Double, _ skipping: Bitset?
+            _ query: Geodesy.Origin, _ k: Int, _ typeMask: [UInt64]?, _ statusMask: [UInt64]?, _ limit: Double, _ skipping: Bitset?
         ) {
             self.keys = keys
             self.starts = starts
@@ -426,6 +442,8 @@ public final class PointIndex: Sendable {
             q = query.ecef - b.center
             reach = limit
             keep = limit + keyError
+            keep2 = keep * keep
+            plain = typeMask == nil && statusMask == nil && skipping == nil
         }
 
         mutating func run(_ candidates: inout Scratch<Candidate>) {
@@ -491,15 +509,24 @@ public final class PointIndex: Sendable {
         }
 
         @inline(__always) mutating func scan(_ slots: Range<Int>, _ candidates: inout Scratch<Candidate>) {
+            if plain {
+                for slot in slots {
+                    let key = keys[slot]
+                    let dx = Double(key.x) - q.x, dy = Double(key.y) - q.y, dz = Double(key.z) - q.z
+                    let chord2 = dx * dx + dy * dy + dz * dz
+                    if chord2 <= keep2 { add(chord2.squareRoot(), slot, &candidates) }
+                }
+                return
+            }
             for slot in slots {
                 let key = keys[slot]
                 if let typeMask, !PointIndex.test(typeMask, key.tag >> 16) { continue }
                 if let statusMask, !PointIndex.test(statusMask, key.tag & 0xFFFF) { continue }
                 let dx = Double(key.x) - q.x, dy = Double(key.y) - q.y, dz = Double(key.z) - q.z
-                let chord = (dx * dx + dy * dy + dz * dz).squareRoot()
-                if chord > keep { continue }
+                let chord2 = dx * dx + dy * dy + dz * dz
+                if chord2 > keep2 { continue }
                 if let skipping, skipping[Int(exact[slot].resource)] { continue }
-                add(chord, slot, &candidates)
+                add(chord2.squareRoot(), slot, &candidates)
             }
         }
 
@@ -516,6 +543,7 @@ public final class PointIndex: Sendable {
                 let kth = candidates[k - 1].chord + keyError
                 reach = min(limit, kth + PointIndex.margin(kth))
                 keep = min(limit + keyError, reach + keyError)
+                keep2 = keep * keep
                 while candidates.count > k && candidates[candidates.count - 1].chord > keep { candidates.removeLast() }
             }
         }
