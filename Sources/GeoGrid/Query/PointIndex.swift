@@ -33,25 +33,21 @@ public struct NearestHit: Sendable, Hashable {
 /// cells (one over all of them, and one per type for queries asking for a type that is a minority), searched
 /// in rings of cells outward from the query until no unseen cell can hold anything nearer than the k-th found.
 ///
-/// The search ranks by the straight chord between ECEF coordinates, held as 32-bit floats relative to the
-/// grid's centre: 16 bytes a resource, so that the whole search structure of a million resources (16 MB) stays
-/// in the processor's last-level cache, where the 48-byte doubles it replaced did not. The floats' rounding
-/// is bounded (`Buckets.keyError`) and every cut-off is widened by it. Exact doubles are read only for the
-/// candidates that survive: their geodesic distance (`Geodesy.distance`) decides, and candidates are kept
-/// within a margin of the k-th wide enough that ordering by chord and by geodesic cannot differ outside it.
-/// The answer is therefore exactly the k smallest geodesic distances (ties by id).
+/// The search ranks by the straight chord between ECEF coordinates, read from one array of 32-byte records
+/// (x, y, z as doubles, type and status, the resource's row), two to a cache line and in the order of the
+/// cells, so that a query's 3 × 3 block of cells is three runs of memory asked for at once. (Keys of 32-bit
+/// floats with the doubles in a second array, tried before, cost a second dependent cache miss a candidate
+/// and were slower once the float keys no longer fitted in cache alongside everything else.) Candidates are
+/// kept within a margin of the k-th wide enough that ordering by chord and by geodesic cannot differ outside
+/// it, and their geodesic distance (`Geodesy.Origin.distance`) decides: the answer is exactly the k smallest
+/// geodesic distances (ties by id).
 public final class PointIndex: Sendable {
-    /// What the search reads: the chord's coordinates and the type and status for filters.
+    /// What the search reads of a resource: its ECEF coordinates (as `Geodesy.ecef` gives them), its type and
+    /// status for filters, and its row in `resources`.
     struct Key: Sendable {
-        var x: Float, y: Float, z: Float
+        var x: Double, y: Double, z: Double
         /// type << 16 | status
         var tag: UInt32
-    }
-
-    /// What a surviving candidate reads: exact ECEF coordinates and the resource it stands for (32 bytes, two
-    /// to a cache line; the distance needs no latitude or longitude but the query's).
-    struct Exact: Sendable {
-        var x: Double, y: Double, z: Double
         var resource: Int32
     }
 
@@ -59,11 +55,6 @@ public final class PointIndex: Sendable {
         var grid: CellGrid
         var cellStart: [Int32]
         var keys: [Key]
-        var exact: [Exact]
-        /// The keys are ECEF minus this.
-        var center: SIMD3<Double>
-        /// An upper bound on |chord from the keys - exact chord|, in metres.
-        var keyError: Double
         /// Lower bounds, in metres, of one cell's width and of its height anywhere in the extent.
         var minCellWidth: Double
         var minCellHeight: Double
@@ -166,17 +157,19 @@ public final class PointIndex: Sendable {
         }
         typeCounts = counts
         // ECEF coordinates on both cores: the trigonometry is most of an index build.
-        let members: [Exact] = largeArray(count: n) { out in
+        let slotTags = tags
+        let keys: [Key] = largeArray(count: n) { out in
             nonisolated(unsafe) let out = out
             let chunk = (n + 1) / 2
             DispatchQueue.concurrentPerform(iterations: 2) { part in
                 for i in (part * chunk)..<min(n, (part + 1) * chunk) {
                     let p = positions[i], e = Geodesy.ecef(p)
-                    out.initializeElement(at: Int(slotOfResource[i]), to: Exact(x: e.x, y: e.y, z: e.z, resource: Int32(i)))
+                    let slot = Int(slotOfResource[i])
+                    out.initializeElement(at: slot, to: Key(x: e.x, y: e.y, z: e.z, tag: slotTags[slot], resource: Int32(i)))
                 }
             }
         }
-        all = Self.buckets(members, positions: nil, tags, inCellOrderOf: layout, cellStart: start)
+        all = Self.buckets(keys, positions: nil, inCellOrderOf: layout, cellStart: start)
         byType = TypeGrids()
     }
 
@@ -202,19 +195,17 @@ public final class PointIndex: Sendable {
         return CellGrid(extent: extent, cols: cols, rows: min(4096, max(1, Int(target) / cols)))
     }
 
-    /// The bucket grid of `members` (at `positions`, with their tags), filed by counting sort; or, when they
-    /// are already in the order of `layout`'s cells, kept so (and their positions are not needed).
-    static func buckets(_ members: [Exact], positions: [Position]?, _ tags: [UInt32], inCellOrderOf layout: CellGrid? = nil,
-        cellStart: [Int32]? = nil
-    ) -> Buckets {
+    /// The bucket grid of `members` (at `positions`), filed by counting sort; or, when they are already in the
+    /// order of `layout`'s cells, kept so (and their positions are not needed).
+    static func buckets(_ members: [Key], positions: [Position]?, inCellOrderOf layout: CellGrid? = nil, cellStart: [Int32]? = nil) -> Buckets {
         let grid = layout ?? Self.grid(for: positions!, count: members.count)
         let extent = grid.extent
         let maxAbsLat = min(89.9, max(abs(extent.minY), abs(extent.maxY)))
         let perDegree = Geodesy.metresPerDegree(atLatitude: maxAbsLat)
-        var start: [Int32], exact: [Exact], exactTags: [UInt32]
+        var start: [Int32], keys: [Key]
         if let layout, let cellStart {
             precondition(layout.cols == grid.cols && cellStart.count == grid.cols * grid.rows + 1)
-            (start, exact, exactTags) = (cellStart, members, tags)
+            (start, keys) = (cellStart, members)
         } else {
             var cells = [Int32](repeating: 0, count: members.count)
             start = [Int32](repeating: 0, count: grid.cols * grid.rows + 1)
@@ -224,36 +215,17 @@ public final class PointIndex: Sendable {
                 start[c + 1] += 1
             }
             for k in 1..<start.count { start[k] += start[k - 1] }
-            exact = members
-            exactTags = tags
             var fill = start
-            for (i, m) in members.enumerated() {
-                let c = Int(cells[i])
-                let slot = Int(fill[c])
-                fill[c] += 1
-                exact[slot] = m
-                exactTags[slot] = tags[i]
+            keys = largeArray(count: members.count) { out in
+                for (i, m) in members.enumerated() {
+                    let c = Int(cells[i])
+                    out.initializeElement(at: Int(fill[c]), to: m)
+                    fill[c] += 1
+                }
             }
         }
-        var lo = SIMD3<Double>(repeating: .infinity), hi = SIMD3<Double>(repeating: -.infinity)
-        for m in members {
-            let e = SIMD3(m.x, m.y, m.z)
-            lo = pointwiseMin(lo, e)
-            hi = pointwiseMax(hi, e)
-        }
-        let center = members.isEmpty ? SIMD3<Double>.zero : (lo + hi) / 2
-        let reach = members.isEmpty ? 0 : ((hi - lo) / 2).max()
-        let keys: [Key] = largeArray(count: exact.count) { out in
-            for (slot, m) in exact.enumerated() {
-                let d = SIMD3(m.x, m.y, m.z) - center
-                out.initializeElement(at: slot, to: Key(x: Float(d.x), y: Float(d.y), z: Float(d.z), tag: exactTags[slot]))
-            }
-        }
-        // Rounding to Float moves each coordinate by at most 2⁻²⁴ of its magnitude (≤ reach): the chord by at
-        // most √3 times that; doubled for safety, plus a micrometre for the subtraction from the centre.
-        let keyError = 2 * 3.0.squareRoot() * reach * 0x1p-24 + 1e-6
         // 1% margin: geodesics between two parallels may bow poleward, where degrees of longitude are shorter.
-        return Buckets(grid: grid, cellStart: start, keys: keys, exact: exact, center: center, keyError: keyError,
+        return Buckets(grid: grid, cellStart: start, keys: keys,
             minCellWidth: 0.99 * grid.cellWidth * perDegree.lon, minCellHeight: 0.99 * grid.cellHeight * Geodesy.metresPerDegree(atLatitude: 0).lat)
     }
 
@@ -334,8 +306,7 @@ public final class PointIndex: Sendable {
                 for t in typeNames.indices where Self.test(typeMask, UInt32(t)) {
                     let grid = byType.grid(t) {
                         let slots = all.keys.indices.filter { Int(all.keys[$0].tag >> 16) == t }
-                        return Self.buckets(slots.map { all.exact[$0] }, positions: slots.map { resources[Int(all.exact[$0].resource)].position },
-                            slots.map { all.keys[$0].tag })
+                        return Self.buckets(slots.map { all.keys[$0] }, positions: slots.map { resources[Int(all.keys[$0].resource)].position })
                     }
                     search(grid, q, k, nil, statusMask, limit, skipping, &found)
                 }
@@ -366,22 +337,21 @@ public final class PointIndex: Sendable {
     ) {
         if b.keys.isEmpty { return }
         resources.withUnsafeBufferPointer { resources in
-        let resourceBase = UnsafeRawPointer(resources.baseAddress!)
-        b.keys.withUnsafeBufferPointer { keys in
-            b.cellStart.withUnsafeBufferPointer { starts in
-                b.exact.withUnsafeBufferPointer { exact in
+            let resourceBase = UnsafeRawPointer(resources.baseAddress!)
+            b.keys.withUnsafeBufferPointer { keys in
+                b.cellStart.withUnsafeBufferPointer { starts in
                     withScratch(Candidate.self, capacity: k + 16) { candidates in
-                        var search = RingSearch(b, keys, starts, exact, q, k, typeMask, statusMask, limit, skipping)
+                        var search = RingSearch(b, keys, starts, q, k, typeMask, statusMask, limit, skipping)
                         search.run(&candidates)
                         // The answers' resources are asked for now, to arrive while the distances are computed.
                         for i in 0..<candidates.count {
-                            let r = Int(exact[Int(candidates[i].slot)].resource)
+                            let r = Int(keys[Int(candidates[i].slot)].resource)
                             geogrid_prefetch(resourceBase + r * MemoryLayout<ResourceInfo>.stride)
                             geogrid_prefetch(resourceBase + r * MemoryLayout<ResourceInfo>.stride + MemoryLayout<ResourceInfo>.stride - 1)
                         }
-                        // Geodesic distances from the exact coordinates, for the survivors only.
+                        // Geodesic distances for the survivors only.
                         for i in 0..<candidates.count {
-                            let e = exact[Int(candidates[i].slot)]
+                            let e = keys[Int(candidates[i].slot)]
                             let qe = SIMD3(e.x, e.y, e.z)
                             let d = q.chordDistance(to: qe) ?? Geodesy.vincenty(q.position, resources[Int(e.resource)].position).distance
                             if d <= limit { found.append(Scored(distance: d, resource: e.resource, ecef: qe)) }
@@ -389,7 +359,6 @@ public final class PointIndex: Sendable {
                     }
                 }
             }
-        }
         }
     }
 
@@ -402,32 +371,30 @@ public final class PointIndex: Sendable {
     /// not closures over local variables (captured variables cost a dynamic exclusivity check on every access)
     /// nor copies of the arrays (a retain and release each).
     private struct RingSearch {
-        let keys: UnsafeBufferPointer<Key>, starts: UnsafeBufferPointer<Int32>, exact: UnsafeBufferPointer<Exact>
+        let keys: UnsafeBufferPointer<Key>, starts: UnsafeBufferPointer<Int32>
         let grid: CellGrid
-        let minCellWidth: Double, minCellHeight: Double, keyError: Double
+        let minCellWidth: Double, minCellHeight: Double
         let k: Int
         let typeMask: [UInt64]?, statusMask: [UInt64]?
         let limit: Double
         let skipping: Bitset?
         let c0: Int, r0: Int, fx: Double, fy: Double
-        /// The query point relative to the keys' centre.
+        /// The query point's ECEF coordinates.
         let q: SIMD3<Double>
-        /// A cell is visited while its bound may beat `reach` (true chords); a key is kept while its
-        /// approximate chord may beat `keep` (compared squared, so that only kept keys take a square root).
-        var reach: Double, keep: Double, keep2: Double
+        /// A cell is visited while its bound may beat `reach`; a key is kept while its chord may, compared
+        /// squared (`reach2`), so that only kept keys take a square root.
+        var reach: Double, reach2: Double
         /// No filter and nothing skipped: the scan's loop has no tests but the distance.
         let plain: Bool
 
-        init(_ b: Buckets, _ keys: UnsafeBufferPointer<Key>, _ starts: UnsafeBufferPointer<Int32>, _ exact: UnsafeBufferPointer<Exact>,
+        init(_ b: Buckets, _ keys: UnsafeBufferPointer<Key>, _ starts: UnsafeBufferPointer<Int32>,
             _ query: Geodesy.Origin, _ k: Int, _ typeMask: [UInt64]?, _ statusMask: [UInt64]?, _ limit: Double, _ skipping: Bitset?
         ) {
             self.keys = keys
             self.starts = starts
-            self.exact = exact
             grid = b.grid
             minCellWidth = b.minCellWidth
             minCellHeight = b.minCellHeight
-            keyError = b.keyError
             self.k = k
             self.typeMask = typeMask
             self.statusMask = statusMask
@@ -439,10 +406,9 @@ public final class PointIndex: Sendable {
             // p's place inside its cell, clamped: outside the grid the bounds stay lower bounds.
             fx = min(1, max(0, (p.lon - grid.extent.minX) / grid.cellWidth - Double(c0)))
             fy = min(1, max(0, (p.lat - grid.extent.minY) / grid.cellHeight - Double(r0)))
-            q = query.ecef - b.center
+            q = query.ecef
             reach = limit
-            keep = limit + keyError
-            keep2 = keep * keep
+            reach2 = limit * limit
             plain = typeMask == nil && statusMask == nil && skipping == nil
         }
 
@@ -454,13 +420,11 @@ public final class PointIndex: Sendable {
             // edge of its own cell, nearly always short of the k-th.)
             let cLo = max(0, c0 - 1), cHi = min(cols - 1, c0 + 1)
             let rLo = max(0, r0 - 1), rHi = min(rows - 1, r0 + 1)
-            // Every line the block's keys, exact coordinates and resources lie on is asked for at once, so that
-            // their cache misses overlap: a random query's memory waits were most of its time.
+            // Every line the block's keys lie on is asked for at once, so that their cache misses overlap: a
+            // random query's memory waits were most of its time.
             for r in rLo...rHi {
                 let a = Int(starts[r * cols + cLo]), b = Int(starts[r * cols + cHi + 1])
-                guard a < b else { continue }
-                prefetch(keys.baseAddress! + a, count: b - a)
-                prefetch(exact.baseAddress! + a, count: b - a)
+                if a < b { prefetch(UnsafeRawPointer(keys.baseAddress! + a), bytes: (b - a) * MemoryLayout<Key>.stride) }
             }
             for r in rLo...rHi { scan(Int(starts[r * cols + cLo])..<Int(starts[r * cols + cHi + 1]), &candidates) }
             var ring = 2
@@ -468,7 +432,7 @@ public final class PointIndex: Sendable {
                 // Every cell at Chebyshev distance ≥ ring lies outside the block of cells around p's that is
                 // ring - 1 cells wide on each side: no nearer than p's distance to that block's nearest side
                 // (a geodesic is never shorter than its chord, and the bounds above are per-cell minima).
-                let bound = ring == 0 ? 0 : min(
+                let bound = min(
                     (Double(ring - 1) + fx) * minCellWidth, (Double(ring) - fx) * minCellWidth,
                     (Double(ring - 1) + fy) * minCellHeight, (Double(ring) - fy) * minCellHeight)
                 if PointIndex.chordBound(bound) > reach { break }
@@ -483,10 +447,6 @@ public final class PointIndex: Sendable {
                 }
                 ring += 1
             }
-        }
-
-        @inline(__always) func prefetch<T>(_ p: UnsafePointer<T>, count: Int) {
-            prefetch(UnsafeRawPointer(p), bytes: count * MemoryLayout<T>.stride)
         }
 
         @inline(__always) func prefetch(_ p: UnsafeRawPointer, bytes: Int) {
@@ -512,9 +472,9 @@ public final class PointIndex: Sendable {
             if plain {
                 for slot in slots {
                     let key = keys[slot]
-                    let dx = Double(key.x) - q.x, dy = Double(key.y) - q.y, dz = Double(key.z) - q.z
+                    let dx = key.x - q.x, dy = key.y - q.y, dz = key.z - q.z
                     let chord2 = dx * dx + dy * dy + dz * dz
-                    if chord2 <= keep2 { add(chord2.squareRoot(), slot, &candidates) }
+                    if chord2 <= reach2 { add(chord2.squareRoot(), slot, &candidates) }
                 }
                 return
             }
@@ -522,10 +482,10 @@ public final class PointIndex: Sendable {
                 let key = keys[slot]
                 if let typeMask, !PointIndex.test(typeMask, key.tag >> 16) { continue }
                 if let statusMask, !PointIndex.test(statusMask, key.tag & 0xFFFF) { continue }
-                let dx = Double(key.x) - q.x, dy = Double(key.y) - q.y, dz = Double(key.z) - q.z
+                let dx = key.x - q.x, dy = key.y - q.y, dz = key.z - q.z
                 let chord2 = dx * dx + dy * dy + dz * dz
-                if chord2 > keep2 { continue }
-                if let skipping, skipping[Int(exact[slot].resource)] { continue }
+                if chord2 > reach2 { continue }
+                if let skipping, skipping[Int(key.resource)] { continue }
                 add(chord2.squareRoot(), slot, &candidates)
             }
         }
@@ -539,12 +499,10 @@ public final class PointIndex: Sendable {
             }
             candidates[i] = Candidate(chord: chord, slot: Int32(slot))
             if candidates.count >= k {
-                // The true k-th chord is at most the approximate one plus the error.
-                let kth = candidates[k - 1].chord + keyError
+                let kth = candidates[k - 1].chord
                 reach = min(limit, kth + PointIndex.margin(kth))
-                keep = min(limit + keyError, reach + keyError)
-                keep2 = keep * keep
-                while candidates.count > k && candidates[candidates.count - 1].chord > keep { candidates.removeLast() }
+                reach2 = reach * reach
+                while candidates.count > k && candidates[candidates.count - 1].chord > reach { candidates.removeLast() }
             }
         }
     }
@@ -552,7 +510,7 @@ public final class PointIndex: Sendable {
     public var memoryBytes: Int {
         resources.count * MemoryLayout<ResourceInfo>.stride
             + ([all] + byType.built).reduce(0) {
-                $0 + $1.keys.count * (MemoryLayout<Key>.stride + MemoryLayout<Exact>.stride) + $1.cellStart.count * 4
+                $0 + $1.keys.count * MemoryLayout<Key>.stride + $1.cellStart.count * 4
             }
     }
 }
