@@ -81,9 +81,7 @@ public enum Geodesy {
         /// Degrees clockwise from north of the ECEF vector `d` seen in the local east-north plane; 0 for none.
         public func bearing(to d: SIMD3<Double>) -> Double {
             let (east, north) = eastNorth(d)
-            if east == 0 && north == 0 { return 0 }
-            let deg = Geodesy.atan2Degrees(east, north)
-            return deg < 0 ? deg + 360 : deg
+            return Geodesy.bearing(east: east, north: north)
         }
     }
 
@@ -102,6 +100,13 @@ public enum Geodesy {
     public static func bearing(_ p: Position, _ q: Position) -> Double {
         let o = Origin(p)
         return o.bearing(to: ecef(q) - o.ecef)
+    }
+
+    /// Degrees clockwise from north, in [0, 360), of a direction given by its east and north parts; 0 for none.
+    public static func bearing(east: Double, north: Double) -> Double {
+        if east == 0 && north == 0 { return 0 }
+        let deg = atan2Degrees(east, north)
+        return deg < 0 ? deg + 360 : deg
     }
 
     /// atan2(y, x) in degrees, within 1e-11° of libm's, at a quarter of its cost (a bearing per answer made it

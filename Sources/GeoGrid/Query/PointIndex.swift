@@ -25,8 +25,19 @@ public struct NearestHit: Sendable, Hashable {
     public var resource: ResourceInfo
     /// Metres on the WGS84 ellipsoid (`Geodesy.distance`).
     public var distance: Double
-    /// Degrees clockwise from north, from the query point to the resource.
-    public var bearing: Double
+    /// The chord to the resource in the plane tangent at the query point, metres east and north: the bearing
+    /// is derived from it when asked for (an arctangent a hit was a tenth of a query's time).
+    var east: Double, north: Double
+
+    init(resource: ResourceInfo, distance: Double, eastNorth: (east: Double, north: Double)) {
+        self.resource = resource
+        self.distance = distance
+        (east, north) = eastNorth
+    }
+
+    /// Degrees clockwise from north, from the query point to the resource (of the chord, seen in the plane
+    /// tangent at the query point: within arc-seconds of the geodesic's initial bearing for city distances).
+    public var bearing: Double { Geodesy.bearing(east: east, north: north) }
 }
 
 /// k-nearest resources from memory, for one immutable set of resources. Resources sit in uniform grids of
@@ -280,7 +291,7 @@ public final class PointIndex: Sendable {
             [NearestHit](unsafeUninitializedCapacity: n) { out, count in
                 for i in 0..<n {
                     let s = found[i]
-                    out.initializeElement(at: i, to: NearestHit(resource: resources[Int(s.resource)], distance: s.distance, bearing: q.bearing(to: s.ecef - q.ecef)))
+                    out.initializeElement(at: i, to: NearestHit(resource: resources[Int(s.resource)], distance: s.distance, eastNorth: q.eastNorth(s.ecef - q.ecef)))
                 }
                 count = n
             }
@@ -363,7 +374,8 @@ public final class PointIndex: Sendable {
     }
 
     struct Candidate {
-        var chord: Double
+        /// The chord, squared.
+        var chord2: Double
         var slot: Int32
     }
 
@@ -474,7 +486,7 @@ public final class PointIndex: Sendable {
                     let key = keys[slot]
                     let dx = key.x - q.x, dy = key.y - q.y, dz = key.z - q.z
                     let chord2 = dx * dx + dy * dy + dz * dz
-                    if chord2 <= reach2 { add(chord2.squareRoot(), slot, &candidates) }
+                    if chord2 <= reach2 { add(chord2, slot, &candidates) }
                 }
                 return
             }
@@ -486,23 +498,25 @@ public final class PointIndex: Sendable {
                 let chord2 = dx * dx + dy * dy + dz * dz
                 if chord2 > reach2 { continue }
                 if let skipping, skipping[Int(key.resource)] { continue }
-                add(chord2.squareRoot(), slot, &candidates)
+                add(chord2, slot, &candidates)
             }
         }
 
-        @inline(__always) mutating func add(_ chord: Double, _ slot: Int, _ candidates: inout Scratch<Candidate>) {
-            candidates.append(Candidate(chord: chord, slot: Int32(slot)))
+        @inline(__always) mutating func add(_ chord2: Double, _ slot: Int, _ candidates: inout Scratch<Candidate>) {
+            let candidate = Candidate(chord2: chord2, slot: Int32(truncatingIfNeeded: slot))
+            candidates.append(candidate)
             var i = candidates.count - 1
-            while i > 0 && candidates[i - 1].chord > chord {
+            while i > 0 && candidates[i - 1].chord2 > chord2 {
                 candidates[i] = candidates[i - 1]
                 i -= 1
             }
-            candidates[i] = Candidate(chord: chord, slot: Int32(slot))
-            if candidates.count >= k {
-                let kth = candidates[k - 1].chord
+            candidates[i] = candidate
+            // The cut-off moves only when the k-th changes: when it is this one or one before it.
+            if candidates.count >= k && i < k {
+                let kth = candidates[k - 1].chord2.squareRoot()
                 reach = min(limit, kth + PointIndex.margin(kth))
                 reach2 = reach * reach
-                while candidates.count > k && candidates[candidates.count - 1].chord > reach { candidates.removeLast() }
+                while candidates.count > k && candidates[candidates.count - 1].chord2 > reach2 { candidates.removeLast() }
             }
         }
     }
