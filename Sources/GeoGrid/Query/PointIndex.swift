@@ -287,15 +287,15 @@ public final class PointIndex: Sendable {
     /// The first `k` of `found` as answers.
     func hits(_ found: borrowing Scratch<Scored>, _ k: Int, _ q: Geodesy.Origin) -> [NearestHit] {
         let n = min(k, found.count)
-        return resources.withUnsafeBufferPointer { resources in
-            [NearestHit](unsafeUninitializedCapacity: n) { out, count in
-                for i in 0..<n {
-                    let s = found[i]
-                    out.initializeElement(at: i, to: NearestHit(resource: resources[Int(s.resource)], distance: s.distance, eastNorth: q.eastNorth(s.ecef - q.ecef)))
-                }
-                count = n
+        var out: [NearestHit] = []
+        out.reserveCapacity(n)
+        resources.withUnsafeBufferPointer { resources in
+            for i in 0..<n {
+                let s = found[i]
+                out.append(NearestHit(resource: resources[Int(s.resource)], distance: s.distance, eastNorth: q.eastNorth(s.ecef - q.ecef)))
             }
         }
+        return out
     }
 
     /// Fills `found` with the k best, nearest first (ties by id); more may follow them, to be ignored.
