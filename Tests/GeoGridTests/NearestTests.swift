@@ -130,6 +130,55 @@ import Testing
     }
 }
 
+/// The distance function itself against Karney's algorithm (pyproj's Geod), on lines anywhere on Earth up to
+/// ±80° latitude: the bounds `Geodesy`'s notes state.
+@Suite struct GeodesyTests {
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"), "needs Debian's python3-pyproj"))
+    func distancesAgreeWithKarneyAtEveryLatitude() throws {
+        var rng = SeededRandom(seed: 77)
+        var rows: [String] = []
+        for i in 0..<20_000 {
+            // Lengths spread over every scale to 50 km (a quarter past the chord limit, for Vincenty).
+            let length = i % 4 == 0 ? rng.next(in: 40_000...50_000) : pow(10, rng.next(in: 0...4.6))
+            let p = Position(rng.next(in: -180...180), rng.next(in: -80...80))
+            let azimuth = rng.next(in: 0...(2 * .pi))
+            // An end point about `length` away (a local flat step is enough: the check is of our distance to it).
+            let dLat = length * cos(azimuth) / 111_000, dLon = length * sin(azimuth) / (111_000 * cos(p.lat * .pi / 180))
+            let q = Position(p.lon + dLon, p.lat + dLat)
+            let o = Geodesy.Origin(p)
+            rows.append("\(p.lon),\(p.lat),\(q.lon),\(q.lat),\(o.distance(to: q, Geodesy.ecef(q))),\(Geodesy.bearing(p, q))")
+        }
+        let dir = TemporaryDirectory()
+        try rows.joined(separator: "\n").write(toFile: dir.path("lines.csv"), atomically: true, encoding: .utf8)
+        let script = """
+            import sys
+            from pyproj import Geod
+            g = Geod(ellps="WGS84")
+            worst = {10e3: 0.0, 40e3: 0.0, 50e3: 0.0}
+            worst_bearing = 0.0
+            for line in open(sys.argv[1]):
+                lon1, lat1, lon2, lat2, d, b = map(float, line.split(","))
+                az, _, dist = g.inv(lon1, lat1, lon2, lat2)
+                for limit in worst:
+                    if dist <= limit:
+                        worst[limit] = max(worst[limit], abs(dist - d))
+                        break
+                if dist > 1:
+                    worst_bearing = max(worst_bearing, abs((az % 360 - b + 180) % 360 - 180))
+            print(worst[10e3], worst[40e3], worst[50e3], worst_bearing)
+            """
+        let r = try runProcess("/usr/bin/python3", ["-c", script, dir.path("lines.csv")])
+        #expect(r.status == 0, "\(r.stderr)")
+        let worst = r.stdout.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        try #require(worst.count == 4)
+        #expect(worst[0] <= 0.000_001, "up to 10 km: worst \(worst[0]) m")
+        #expect(worst[1] <= 0.000_01, "10-40 km: worst \(worst[1]) m")
+        #expect(worst[2] <= 0.000_1, "40-50 km (Vincenty): worst \(worst[2]) m")
+        #expect(worst[3] <= 0.01, "bearing: worst \(worst[3])°")
+        print("geodesy vs Karney: worst \(worst[0]) m to 10 km, \(worst[1]) m to 40 km, \(worst[2]) m to 50 km; bearing \(worst[3])°")
+    }
+}
+
 @Suite struct BearingTests {
     /// The bearing's own arctangent against libm's, over every octant and the axes.
     @Test func arctangentAgreesWithLibm() {
