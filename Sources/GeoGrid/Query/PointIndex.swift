@@ -284,7 +284,8 @@ public final class PointIndex: Sendable {
         }
     }
 
-    /// The first `k` of `found` as answers.
+    /// The first `k` of `found` as answers. (Reserve and append: `Array(unsafeUninitializedCapacity:)` went
+    /// through an unspecialised initialiser that looked the array's metadata up at run time on every query.)
     func hits(_ found: borrowing Scratch<Scored>, _ k: Int, _ q: Geodesy.Origin) -> [NearestHit] {
         let n = min(k, found.count)
         var out: [NearestHit] = []
