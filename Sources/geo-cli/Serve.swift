@@ -21,10 +21,13 @@ struct Serve: AsyncParsableCommand {
     var mapAssets = "var/maplibre"
     @Option(help: "The folder holding the label glyphs (scripts/make-glyphs.py fills var/glyphs).") var glyphs = "var/glyphs"
     @Option(help: "Bound of the tile cache in MiB; 0 for none.") var tileCacheMib = 256
+    @Option(help: "Seconds between checks for writes to the file by other processes (QGIS editing it); 0 for none.")
+    var watchSeconds = 2.0
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         guard (0...65_536).contains(tileCacheMib) else { throw ValidationError("--tile-cache-mib must be 0 (no cache) to 65536") }
+        guard watchSeconds >= 0 && watchSeconds.isFinite else { throw ValidationError("--watch-seconds must be 0 (no checks) or more") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
     }
 
@@ -33,6 +36,7 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "geogrid")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let start = Date()
+        try store.followExternalWrites()  // notes where the file is, before the indexes are read from it
         try store.prepareQueryIndexes()
         logger.info("query indexes ready", metadata: ["seconds": .stringConvertible((Date().timeIntervalSince(start) * 100).rounded() / 100)])
         let origins = corsOrigins.contains("none") ? [] : corsOrigins
@@ -43,6 +47,27 @@ struct Serve: AsyncParsableCommand {
             // Written whole and unbuffered: scripts and tests wait for this line to learn the port.
             FileHandle.standardOutput.write(Data("GeoGrid serving \(db) at http://\(host):\(port)/\n".utf8))
         }
+        if watchSeconds > 0 { Self.watch(store, every: watchSeconds, logger: logger) }
         try await app.runService()
+    }
+
+    /// Checks now and then for commits by other processes and catches up (indexes rebuilt, cached tiles
+    /// dropped), on a thread of its own: a rebuild of a big store takes a second, which would hold one of the
+    /// few threads that serve requests.
+    static func watch(_ store: GeoStore, every seconds: Double, logger: Logger) {
+        Thread.detachNewThread {
+            while true {
+                Thread.sleep(forTimeInterval: seconds)
+                let start = Date()
+                do {
+                    if try store.followExternalWrites() {
+                        logger.info("the store was changed by another process: indexes rebuilt, tiles dropped",
+                            metadata: ["seconds": .stringConvertible((Date().timeIntervalSince(start) * 100).rounded() / 100)])
+                    }
+                } catch {
+                    logger.error("checking the store for other processes' writes failed: \(error)")
+                }
+            }
+        }
     }
 }

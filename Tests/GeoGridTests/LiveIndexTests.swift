@@ -1,5 +1,6 @@
 import Foundation
 import GeoGrid
+import Synchronization
 import TestSupport
 import Testing
 
@@ -125,5 +126,34 @@ import Testing
         let floors = Layer.buildings.fields.firstIndex { $0.name == "floors" }!
         #expect(added.entry.values[floors] == .integer(9))
         #expect(status(store, "features buildings").pendingChanges == 2)
+    }
+
+    /// Writes by another connection to the file (another process, as QGIS editing it would) are caught up with
+    /// by `followExternalWrites`; the store's own writes are not mistaken for them.
+    @Test func anotherConnectionsWritesAreCaughtUpWith() throws {
+        let (store, dir) = try resourceStore(count: 500)
+        defer { withExtendedLifetime(dir) {} }
+        let p = Position(24.95, 60.17)
+        #expect(try store.followExternalWrites() == false, "the first call only notes where the file is")
+        _ = try store.nearest(p, k: 3)
+        try store.write { db in try db.execute("DELETE FROM resources WHERE id IN (SELECT id FROM resources ORDER BY id LIMIT 5)") }
+        #expect(try store.followExternalWrites() == false, "its own write is not another's")
+        #expect(status(store, "nearest").pendingChanges == 5)
+
+        let other = try GeoStore(path: store.path)
+        try other.write { db in
+            try db.execute("DELETE FROM resources WHERE type = 'hospital'")
+            try db.execute("INSERT INTO resources (type, status, geom) VALUES ('aed', 'in_service', MakePoint(\(p.lon), \(p.lat), 4326))")
+        }
+        #expect(try store.nearest(p, k: 3).map(\.resource.id) != (try bruteForce(store, p, k: 3, type: nil)), "not seen before catching up")
+        let seen = Mutex<[StoreChange]>([])
+        store.onCommit { change in seen.withLock { $0.append(change) } }
+        #expect(try store.followExternalWrites() == true)
+        let changes = seen.withLock { $0 }
+        #expect(changes.count == 1 && changes.first?.wholeLayers == Set(Layer.allCases), "observers hear every layer changed")
+        #expect(try store.nearest(p, k: 3).map(\.resource.id) == (try bruteForce(store, p, k: 3, type: nil)))
+        #expect(try store.nearest(p, k: 5, types: ["hospital"]).isEmpty)
+        #expect(status(store, "nearest").pendingChanges == 0, "rebuilt from the file")
+        #expect(try store.followExternalWrites() == false, "once")
     }
 }

@@ -22,6 +22,8 @@ public final class GeoStore: Sendable {
         commitObservers.withLock { $0.append(observer) }
     }
     private static let maxIdleReaders = 8
+    /// SQLite's data_version as the writer last saw it (see `followExternalWrites`).
+    private let seenDataVersion = Mutex<Int64?>(nil)
 
     /// A connection with exclusive use guaranteed by the store: the writer behind its mutex, a reader
     /// taken out of the pool by one caller and returned after. Never escapes the store.
@@ -65,6 +67,34 @@ public final class GeoStore: Sendable {
                 if db.isInTransaction { try? db.execute("ROLLBACK") }
                 throw error
             }
+        }
+    }
+
+    /// Catches up with commits made to the file by other connections (QGIS editing it, another geo-cli): when
+    /// SQLite's data_version as the writer sees it has moved (it moves only for others' commits), every query
+    /// index built so far is rebuilt from the file and commit observers hear that every layer changed. The
+    /// first call only notes where the file is. Returns whether it caught up. Runs under the writer's lock,
+    /// so no write of this store interleaves with the rebuild; the server calls it every few seconds.
+    @discardableResult public func followExternalWrites() throws -> Bool {
+        try writer.withLock { pooled in
+            let version = try pooled.connection.scalar("PRAGMA data_version").integer
+            let moved = seenDataVersion.withLock { seen in
+                defer { seen = version }
+                return seen != nil && seen != version
+            }
+            guard moved else { return false }
+            let built = queryIndexes.current
+            var next = QueryIndexCache.State()
+            if built.locator != nil { next.locator = try read(Self.buildLocator) }
+            if built.resources != nil { next.resources = try read { try ResourceIndex(resources: Self.resourceRows($0, ids: nil)) } }
+            for layer in built.shapes.keys {
+                next.shapes[layer] = try read { try LayerIndex(layer: layer, features: self.layerRows($0, layer, ids: nil)) }
+            }
+            queryIndexes.publish(next)
+            var change = StoreChange()
+            change.wholeLayers = Set(Layer.allCases)
+            for observer in commitObservers.withLock({ $0 }) { observer(change) }
+            return true
         }
     }
 
