@@ -91,11 +91,6 @@ public enum Geodesy {
         Origin(p).distance(to: q, ecef(q))
     }
 
-    /// The same, with the ECEF coordinates of `q` already known.
-    public static func distance(_ p: Position, _ q: Position, _ qe: SIMD3<Double>) -> Double {
-        Origin(p).distance(to: q, qe)
-    }
-
     /// The initial bearing from `p` to `q`, degrees clockwise from north in [0, 360): the direction of the
     /// chord seen in the local east-north plane at `p` (within arc-seconds of the geodesic's for city distances).
     public static func bearing(_ p: Position, _ q: Position) -> Double {

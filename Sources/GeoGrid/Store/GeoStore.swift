@@ -85,11 +85,9 @@ public final class GeoStore: Sendable {
             guard moved else { return false }
             let built = queryIndexes.current
             var next = QueryIndexCache.State()
-            if built.locator != nil { next.locator = try read(Self.buildLocator) }
-            if built.resources != nil { next.resources = try read { try ResourceIndex(resources: Self.resourceRows($0, ids: nil)) } }
-            for layer in built.shapes.keys {
-                next.shapes[layer] = try read { try LayerIndex(layer: layer, features: self.layerRows($0, layer, ids: nil)) }
-            }
+            if built.locator != nil { next.locator = try freshLocator() }
+            if built.resources != nil { next.resources = try freshResourceIndex() }
+            for layer in built.shapes.keys { next.shapes[layer] = try freshShapeIndex(layer) }
             queryIndexes.publish(next)
             var change = StoreChange()
             change.wholeLayers = Set(Layer.allCases)

@@ -67,8 +67,11 @@ extension GeoStore {
     /// The grid/community locator, built from the store on first use. Grids count when in force today:
     /// `valid_from` empty or not after today, `valid_to` empty or not before today.
     public func locator() throws -> Locator {
-        try queryIndexes.locator { try read(Self.buildLocator) }
+        try queryIndexes.locator(freshLocator)
     }
+
+    /// The locator read from the store now, bypassing the cache.
+    func freshLocator() throws -> Locator { try read(Self.buildLocator) }
 
     static func buildLocator(_ db: Connection) throws -> Locator {
                 let today = ISO8601DateFormatter.string(from: Date(), timeZone: .current, formatOptions: [.withFullDate])
@@ -94,8 +97,11 @@ extension GeoStore {
 
     /// The nearest-resource index, built from the store on first use.
     public func resourceIndex() throws -> ResourceIndex {
-        try queryIndexes.resources { try read { try ResourceIndex(resources: Self.resourceRows($0, ids: nil)) } }
+        try queryIndexes.resources(freshResourceIndex)
     }
+
+    /// The nearest-resource index read from the store now, bypassing the cache.
+    func freshResourceIndex() throws -> ResourceIndex { try read { try ResourceIndex(resources: Self.resourceRows($0, ids: nil)) } }
 
     /// The resources of the store (`ids` nil), or those of `ids` that exist, by id.
     static func resourceRows(_ db: Connection, ids: Set<Int64>?) throws -> [ResourceInfo] {
@@ -123,7 +129,12 @@ extension GeoStore {
 
     /// A layer's features by box, for `around`, built from the store on first use.
     public func shapeIndex(_ layer: Layer) throws -> LayerIndex {
-        try queryIndexes.shapes(layer) { try read { try LayerIndex(layer: layer, features: self.layerRows($0, layer, ids: nil)) } }
+        try queryIndexes.shapes(layer) { try freshShapeIndex(layer) }
+    }
+
+    /// A layer's index read from the store now, bypassing the cache.
+    func freshShapeIndex(_ layer: Layer) throws -> LayerIndex {
+        try read { try LayerIndex(layer: layer, features: self.layerRows($0, layer, ids: nil)) }
     }
 
     /// A layer's rows (`ids` nil), or those of `ids` that exist, by id.
