@@ -1,4 +1,8 @@
 import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The built geo-cli executable, next to the test bundle in .build/<configuration>.
 public let geoCLIPath: String = {
@@ -18,8 +22,17 @@ public let venvPython: String? = {
     return FileManager.default.isExecutableFile(atPath: path) ? path : nil
 }()
 
+/// The servers started and not yet stopped, by process id: servers held by a suite's static property never go
+/// away, so they are stopped when the test process exits (they outlived every test run before).
+private let runningServers = Mutex<Set<Int32>>([])
+private let stopServersAtExit: Void = {
+    atexit {
+        for pid in runningServers.withLock({ $0 }) { kill(pid, SIGTERM) }
+    }
+}()
+
 /// `geo-cli serve` started as a user starts it, on 127.0.0.1 and a free port, stopped with SIGTERM when this
-/// object goes away.
+/// object goes away or, at the latest, when the test process exits.
 public final class RunningServer: @unchecked Sendable {
     public let process = Process()
     public let baseURL: String
@@ -33,7 +46,10 @@ public final class RunningServer: @unchecked Sendable {
         process.arguments = ["serve", "--db", db, "--host", "127.0.0.1", "--port", "0"] + arguments
         process.standardOutput = out
         process.standardError = FileHandle(forWritingAtPath: errorFile)
+        _ = stopServersAtExit
         try process.run()
+        let pid = process.processIdentifier
+        runningServers.withLock { _ = $0.insert(pid) }
         // The first line names the port; wait for it (reading on another thread, so that a server that hangs
         // fails the test after `timeout` instead of blocking it), or for the process to fail.
         let reader = out.fileHandleForReading
@@ -65,6 +81,7 @@ public final class RunningServer: @unchecked Sendable {
     public var log: String { (try? String(contentsOfFile: errorFile, encoding: .utf8)) ?? "" }
 
     deinit {
+        runningServers.withLock { _ = $0.remove(process.processIdentifier) }
         if process.isRunning {
             process.terminate()
             process.waitUntilExit()
