@@ -433,19 +433,19 @@ public final class PointIndex: Sendable {
             // nearly always short of the k-th.)
             let cLo = max(0, c0 - 1), cHi = min(cols - 1, c0 + 1)
             let rLo = max(0, r0 - 1), rHi = min(rows - 1, r0 + 1)
-            // Every line the block's keys lie on is asked for at once, so that their cache misses overlap: a
-            // random query's memory waits were most of its time.
-            // Then its cells nearest first: p's own, the nearer of its neighbours across each side, and so on, each
-            // skipped if its bound is already beyond the k-th (the corners, mostly). In row order all 36 keys
-            // were read and 16 became candidates only to be dropped; in this order 20 are read and 8½ kept.
             let nearerRow = fy < 0.5 ? r0 - 1 : r0 + 1, fartherRow = 2 * r0 - nearerRow
             let nearerCol = fx < 0.5 ? c0 - 1 : c0 + 1, fartherCol = 2 * c0 - nearerCol
+            // Every line the block's keys lie on is asked for at once, so that their cache misses overlap: a
+            // random query's memory waits were most of its time.
             for i in 0..<3 {
                 let r = i == 0 ? r0 : i == 1 ? nearerRow : fartherRow
                 guard r >= rLo && r <= rHi else { continue }
                 let a = Int(starts[r * cols + cLo]), b = Int(starts[r * cols + cHi + 1])
                 if a < b { prefetch(UnsafeRawPointer(keys.baseAddress! + a), bytes: (b - a) * MemoryLayout<Key>.stride) }
             }
+            // Then its cells nearest first: p's own, the nearer of its neighbours across each side, and so on, each
+            // skipped if its bound is already beyond the k-th (the corners, mostly). In row order all 36 keys
+            // were read and 16 became candidates only to be dropped; in this order 20 are read and 8½ kept.
             for i in 0..<3 {
                 let r = i == 0 ? r0 : i == 1 ? nearerRow : fartherRow
                 guard r >= rLo && r <= rHi else { continue }
