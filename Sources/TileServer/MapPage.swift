@@ -83,7 +83,7 @@ struct MapPage {
                      <tr><td>Worker</td><td>${esc(g.worker_name)} ${esc(g.worker_phone)}</td></tr>
                      <tr><td>Households</td><td>${esc(g.households)} (population ${esc(g.population)})</td></tr>`;
           } else {
-            html += `<p class="warn">${where.owner === 'community_fallback' ? 'In no grid: the community answers (属地兜底)' : 'Outside every community'}</p><table>`;
+            html += `<p class="warn">${({community_fallback: 'In no grid: the community answers (属地兜底)', street_fallback: 'In no grid or community: the street answers', district_fallback: 'Only in a district: the district answers'})[where.owner] || 'Outside every area'}</p><table>`;
           }
           for (const level of ['community', 'street', 'district'])
             if (where[level]) html += `<tr><td>${level}</td><td>${esc(where[level].name)} <span class="muted">${esc(where[level].code)}</span></td></tr>`;

@@ -72,7 +72,7 @@ struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Export a layer as GeoJSON or newline-delimited GeoJSON, streamed.")
     @OptionGroup var store: StoreOptions
     @Option(help: "The layer: \(Layer.allCases.map(\.rawValue).joined(separator: ", ")).") var layer: Layer
-    @Option(help: "Only features meeting minx,miny,maxx,maxy (lon/lat).") var bbox: String?
+    @Option(parsing: .unconditional, help: "Only features meeting minx,miny,maxx,maxy (lon/lat); western and southern values may start with -.") var bbox: String?
     @Option(name: .shortAndLong, help: "The output file (default: standard output).") var output: String?
     @Option(help: "geojson or geojsonseq (default: from the file name).") var format: ExportFormat?
     @Option(help: "Decimals of coordinates (at most 7).") var precision = 7

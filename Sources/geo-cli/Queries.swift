@@ -4,8 +4,9 @@ import GeoGrid
 
 /// A point given on the command line.
 struct PointOptions: ParsableArguments {
-    @Option(help: "Longitude in degrees (in the system --crs names).") var lon: Double?
-    @Option(help: "Latitude in degrees (in the system --crs names).") var lat: Double?
+    // `.unconditional`: a western or southern coordinate (`--lon -95.9`) is a value, not an option.
+    @Option(parsing: .unconditional, help: "Longitude in degrees (in the system --crs names).") var lon: Double?
+    @Option(parsing: .unconditional, help: "Latitude in degrees (in the system --crs names).") var lat: Double?
     @Option(help: "The coordinates' system: wgs84, gcj02 (Amap, Tencent) or bd09 (Baidu); answers come in the same system.")
     var crs: MapCRS = .wgs84
 
@@ -72,6 +73,8 @@ struct Locate: ParsableCommand {
         switch result.owner {
         case .outside: print("(\(p.lon), \(p.lat)) lies outside every community")
         case .communityFallback: print("(\(p.lon), \(p.lat)) lies in no grid; the community answers for it")
+        case .streetFallback: print("(\(p.lon), \(p.lat)) lies in no grid or community; the street answers for it")
+        case .districtFallback: print("(\(p.lon), \(p.lat)) lies in no grid, community or street; the district answers for it")
         case .grid: break
         }
         var rows: [[String]] = []

@@ -82,4 +82,24 @@ import Testing
         let noPoint = try Self.cli("locate", "--db", db)
         #expect(noPoint.status != 0 && noPoint.stderr.contains("give --lon and --lat"))
     }
+
+    /// Issue 9: western and southern coordinates are values, not unknown options, after every coordinate option.
+    @Test func negativeCoordinatesAreValues() throws {
+        let dir = TemporaryDirectory()
+        let db = dir.path("west.sqlite")
+        _ = try Self.cli("init", "--db", db)
+        let hydrants = "lon,lat,name\n-95.9,-41.2,H1\n-95.91,-41.21,H2\n"
+        #expect(try Self.cli("import", "--db", db, "--layer", "resources", "--format", "csv", "--set", "type=hydrant", "-", input: hydrants).status == 0)
+        let l = try Self.cli("locate", "--db", db, "--lon", "-95.9", "--lat", "-41.2", "--json")
+        #expect(l.status == 0, "\(l.stderr)")
+        #expect(try JSONParser.parse(l.stdout)["lon"] == .number(-95.9))
+        let n = try Self.cli("nearest", "--db", db, "--lon", "-95.9", "--lat", "-41.2", "-k", "1", "--json")
+        #expect(n.status == 0, "\(n.stderr)")
+        #expect(try JSONParser.parse(n.stdout)["resources"]?.arrayValue?.first?["name"] == .string("H1"))
+        let a = try Self.cli("around", "--db", db, "--lon", "-95.9", "--lat", "-41.2", "--radius", "100", "--json")
+        #expect(a.status == 0, "\(a.stderr)")
+        let e = try Self.cli("export", "--db", db, "--layer", "resources", "--bbox", "-95.905,-41.205,-95.895,-41.195")
+        #expect(e.status == 0, "\(e.stderr)")
+        #expect(e.stdout.contains("H1") && !e.stdout.contains("H2"))
+    }
 }

@@ -170,6 +170,30 @@ import Testing
         #expect(try store.locate(Position(3, 1)).grid?.code == "110101001002002")
     }
 
+    /// Issue 9: a store with only streets or districts drawn still answers, from the finest area holding the point.
+    @Test func locateWalksUpToTheStreetAndTheDistrict() throws {
+        let (store, dir) = try makeStore()
+        _ = dir
+        // District 0..6 × 0..4; street 0..4; community 0..2 inside it; no grids at all. A second district
+        // (7..9) has neither streets nor communities.
+        try importText(store, .communities, """
+            {"type":"Feature","properties":{"code":"110101","name":"D"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[6,0],[6,4],[0,4],[0,0]]]}}
+            {"type":"Feature","properties":{"code":"110101001","name":"S"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[4,0],[4,4],[0,4],[0,0]]]}}
+            {"type":"Feature","properties":{"code":"110101001002","name":"C"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[2,0],[2,4],[0,4],[0,0]]]}}
+            {"type":"Feature","properties":{"code":"110102","name":"E"},"geometry":{"type":"Polygon","coordinates":[[[7,0],[9,0],[9,4],[7,4],[7,0]]]}}
+            """, format: .geojsonseq)
+        let community = try store.locate(Position(1, 1))
+        #expect(community.owner == .communityFallback && community.community?.code == "110101001002" && community.street?.name == "S")
+        let street = try store.locate(Position(3, 1))
+        #expect(street.owner == .streetFallback && street.community == nil && street.street?.code == "110101001" && street.district?.name == "D")
+        let district = try store.locate(Position(5, 1))
+        #expect(district.owner == .districtFallback && district.street == nil && district.district?.code == "110101")
+        let other = try store.locate(Position(8, 1))
+        #expect(other.owner == .districtFallback && other.district?.name == "E")
+        #expect(try store.locate(Position(6.5, 1)).owner == .outside)
+        #expect(QueryJSON.locate(street, at: Position(3, 1))["owner"] == .string("street_fallback"))
+    }
+
     @Test func gridsNotInForceTodayAreLeftOut() throws {
         let (store, dir) = try makeStore()
         _ = dir

@@ -25,7 +25,12 @@ public final class LocateResult: Sendable, Hashable {
         case grid
         /// The point lies in a community but in none of its grids (a gap): the community answers (属地兜底).
         case communityFallback = "community_fallback"
-        /// The point lies outside every community.
+        /// The point lies in no grid and no community, but in a street (a store with streets drawn and
+        /// communities not yet): the street answers.
+        case streetFallback = "street_fallback"
+        /// The point lies only in a district (a store of county-level districts alone): the district answers.
+        case districtFallback = "district_fallback"
+        /// The point lies outside every area of the store.
         case outside
     }
 
@@ -62,29 +67,33 @@ public struct Locator: Sendable {
     let grids: [GridInfo]
     public var gridCount: Int { grids.count }
     let gridIndex: PolygonIndex
-    let communities: [AreaInfo]
-    let communityIndex: PolygonIndex
-    /// The answers, made once: per grid, and per community for the points in no grid.
+    /// The areas by level, finest first (community, street, district): where no grid owns a point, the first
+    /// level with an area containing it answers, so a store with only streets or districts drawn still answers.
+    let fallbacks: [(index: PolygonIndex, answers: [LocateResult])]
+    /// The answers, made once: per grid, and per area for the points in no grid.
     let gridAnswers: [LocateResult]
-    let communityAnswers: [LocateResult]
 
     public init(grids: [(GridInfo, Geometry)], areas: [(AreaInfo, Geometry)]) {
         self.grids = grids.map(\.0)
         gridIndex = PolygonIndex(polygons: grids.map { Self.rings($0.1) })
-        let communityAreas = areas.filter { $0.0.level == .community }
-        communities = communityAreas.map(\.0)
-        communityIndex = PolygonIndex(polygons: communityAreas.map { Self.rings($0.1) })
         var byCode: [String: AreaInfo] = [:]
         for (a, _) in areas { byCode[a.code] = a }
-        func chain(_ owner: LocateResult.Owner, _ grid: GridInfo?, _ communityCode: String) -> LocateResult {
-            LocateResult(
-                owner: owner, grid: grid,
-                community: byCode[communityCode] ?? AreaInfo(code: communityCode, name: nil, level: .community),
-                street: byCode[String(communityCode.prefix(AreaLevel.street.codeLength))],
-                district: byCode[String(communityCode.prefix(AreaLevel.district.codeLength))])
+        /// The answer for an area of `level` coded `code` (a grid's community, or the area itself), with the
+        /// areas above it that the store holds.
+        func chain(_ owner: LocateResult.Owner, _ grid: GridInfo?, _ code: String, _ level: AreaLevel) -> LocateResult {
+            func area(_ l: AreaLevel) -> AreaInfo? {
+                guard l.codeLength <= level.codeLength else { return nil }
+                let c = String(code.prefix(l.codeLength))
+                return byCode[c] ?? (l == level && l == .community ? AreaInfo(code: c, name: nil, level: .community) : nil)
+            }
+            return LocateResult(owner: owner, grid: grid, community: area(.community), street: area(.street), district: area(.district))
         }
-        gridAnswers = self.grids.map { chain(.grid, $0, $0.communityCode) }
-        communityAnswers = communities.map { chain(.communityFallback, nil, $0.code) }
+        gridAnswers = self.grids.map { chain(.grid, $0, $0.communityCode, .community) }
+        fallbacks = [(AreaLevel.community, LocateResult.Owner.communityFallback), (.street, .streetFallback), (.district, .districtFallback)].map {
+            level, owner in
+            let these = areas.filter { $0.0.level == level }
+            return (PolygonIndex(polygons: these.map { Self.rings($0.1) }), these.map { chain(owner, nil, $0.0.code, level) })
+        }
     }
 
     static func rings(_ g: Geometry) -> [Ring] {
@@ -99,12 +108,12 @@ public struct Locator: Sendable {
     /// stored first wins.
     public func locate(_ p: Position) -> LocateResult {
         if let i = gridIndex.firstContaining(p) { return gridAnswers[i] }
-        if let i = communityIndex.firstContaining(p) { return communityAnswers[i] }
+        for level in fallbacks { if let i = level.index.firstContaining(p) { return level.answers[i] } }
         return .outside
     }
 
     /// Codes of every grid owning `p` (more than one only where grids overlap): for checking data.
     public func gridOwners(_ p: Position) -> [String] { gridIndex.allContaining(p).map { grids[$0].code } }
 
-    public var memoryBytes: Int { gridIndex.memoryBytes + communityIndex.memoryBytes + grids.count * MemoryLayout<GridInfo>.stride }
+    public var memoryBytes: Int { gridIndex.memoryBytes + fallbacks.reduce(0) { $0 + $1.index.memoryBytes } + grids.count * MemoryLayout<GridInfo>.stride }
 }
