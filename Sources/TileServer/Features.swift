@@ -33,28 +33,29 @@ struct FeaturesAPI {
         }
         router.get("api") { request, _ in
             var out: [UInt8] = []
-            GeoJSONWriter.value(OpenAPIDocument.make(base: TileJSONAPI.base(of: request)), into: &out)
+            GeoJSONWriter.value(OpenAPIDocument.make(base: TileJSONAPI.base(of: request), layers: store.layers), into: &out)
             return Response.json(out, contentType: "application/vnd.oai.openapi+json;version=3.0")
         }
         router.get("collections") { request, _ in
             let base = TileJSONAPI.base(of: request)
-            let collections = try Layer.allCases.map { try collection($0, base: base) }
+            let collections = try store.layers.map { try collection($0, base: base) }
             return try respond(request, .object([
                 ("links", .array([link("\(base)/collections", "self", "application/json", "Collections")])),
                 ("crs", .array(Self.crsList.map { .string($0.uri) })), ("collections", .array(collections)),
             ]), title: "Collections")
         }
         router.get("collections/:id") { request, context in
-            let layer = try Self.layer(context)
+            let layer = try layer(context)
             return try respond(request, collection(layer, base: TileJSONAPI.base(of: request)), title: layer.title)
         }
-        router.get("collections/:id/items") { request, context in try items(request, Self.layer(context)) }
+        router.get("collections/:id/items") { request, context in try items(request, layer(context)) }
         router.get("collections/:id/items/:featureId") { request, context in try item(request, context) }
     }
 
-    static func layer(_ context: BasicRequestContext) throws -> Layer {
+    /// The collection the path names, from the store's catalogue (a layer created a moment ago included).
+    func layer(_ context: BasicRequestContext) throws -> Layer {
         let id = context.parameters.get("id") ?? ""
-        guard let layer = Layer(rawValue: id) else { throw Problem(.notFound, "no collection \"\(id)\"") }
+        guard let layer = store.layers.first(where: { $0.name == id }) else { throw Problem(.notFound, "no collection \"\(id)\"") }
         return layer
     }
 
@@ -192,7 +193,7 @@ struct FeaturesAPI {
     }
 
     func item(_ request: Request, _ context: BasicRequestContext) throws -> Response {
-        let layer = try Self.layer(context)
+        let layer = try layer(context)
         let q = Parameters(request)
         guard let id = Int64(context.parameters.get("featureId") ?? "") else { throw Problem(.notFound, "no such feature") }
         let outCRS = try Self.crs(q, "crs")

@@ -2,7 +2,7 @@ import GeoGrid
 
 /// The OpenAPI 3.0 definition of the server (`GET /api`), built from the same lists the routes use.
 enum OpenAPIDocument {
-    static func make(base: String) -> JSONValue {
+    static func make(base: String, layers: [Layer]) -> JSONValue {
         func s(_ v: String) -> JSONValue { .string(v) }
         func param(_ name: String, _ where_: String, _ type: String, _ description: String, required: Bool = false, style: [(String, JSONValue)] = []) -> JSONValue {
             .object([("name", s(name)), ("in", s(where_)), ("required", .bool(required)), ("description", s(description)),
@@ -18,7 +18,7 @@ enum OpenAPIDocument {
                 ("responses", .object([("200", ok)] + extra + [("400", problem), ("404", problem)])),
             ]))])
         }
-        let collectionId = param("collectionId", "path", "string", "One of: \(Layer.allCases.map(\.rawValue).joined(separator: ", "))", required: true)
+        let collectionId = param("collectionId", "path", "string", "One of: \(layers.map(\.name).joined(separator: ", "))", required: true)
         let point = [param("lon", "query", "number", "Longitude", required: true), param("lat", "query", "number", "Latitude", required: true),
             param("crs", "query", "string", "wgs84 (default), gcj02 or bd09")]
         let json = response("JSON", "application/json"), geojson = response("GeoJSON", "application/geo+json")

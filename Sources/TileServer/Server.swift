@@ -82,8 +82,9 @@ public struct GeoGridServer: Sendable {
         _ = try store.read { try $0.scalar("PRAGMA schema_version") }
         let status = store.queryIndexStatus
         let indexed = Dictionary(uniqueKeysWithValues: status.filter(\.built).map { ($0.name, $0.rows) })
-        var counts: [(Layer, Int)] = Layer.allCases.compactMap { layer in indexed["features \(layer.rawValue)"].map { (layer, $0) } }
-        if counts.count < Layer.allCases.count { counts = try store.info().layers.map { ($0.layer, $0.count) } }
+        let layers = store.layers
+        var counts: [(Layer, Int)] = layers.compactMap { layer in indexed["features \(layer.rawValue)"].map { (layer, $0) } }
+        if counts.count < layers.count { counts = try store.info().layers.map { ($0.layer, $0.count) } }
         let indexes: [JSONValue] = status.map { s in
             .object([("name", .string(s.name)), ("built", .bool(s.built)), ("rows", .number(Double(s.rows))),
                 ("pending_changes", .number(Double(s.pendingChanges)))])

@@ -12,7 +12,7 @@ struct TileJSONAPI {
             guard let name = context.parameters.get("layers"), name.hasSuffix(".json") else {
                 throw Problem(.notFound, "no such resource: \(request.uri.path)")
             }
-            return try tileJSON(layers: TileAPI.layers(String(name.dropLast(5))), base: Self.base(of: request))
+            return try tileJSON(layers: TileAPI.layers(String(name.dropLast(5)), of: store), base: Self.base(of: request))
         }
         router.get("style.json") { request, _ in try style(base: Self.base(of: request)) }
     }
@@ -111,7 +111,7 @@ struct TileJSONAPI {
             ("version", n(8)), ("name", s("GeoGrid")), ("center", .numbers(center)), ("zoom", n(15)),
             ("glyphs", s("\(base)/fonts/{fontstack}/{range}.pbf")),
             ("sources", .object([("geogrid", .object([
-                ("type", s("vector")), ("url", s("\(base)/tiles/\(Layer.allCases.map(\.rawValue).joined(separator: ",")).json")),
+                ("type", s("vector")), ("url", s("\(base)/tiles/\(store.layers.map(\.name).joined(separator: ",")).json")),
             ]))])),
             ("layers", .array(layers)),
         ]))

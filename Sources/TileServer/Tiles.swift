@@ -18,11 +18,12 @@ struct TileAPI {
     }
 
     /// The layers named in a path segment: collection ids joined by commas, each once.
-    static func layers(_ text: String) throws -> [Layer] {
+    static func layers(_ text: String, of store: GeoStore) throws -> [Layer] {
         var out: [Layer] = []
+        let all = store.layers
         for name in text.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let layer = Layer(rawValue: String(name)) else {
-                throw Problem(.notFound, "no layer \"\(name)\"; layers: \(Layer.allCases.map(\.rawValue).joined(separator: ", "))")
+            guard let layer = all.first(where: { $0.name == name }) else {
+                throw Problem(.notFound, "no layer \"\(name)\"; layers: \(all.map(\.name).joined(separator: ", "))")
             }
             if !out.contains(layer) { out.append(layer) }
         }
@@ -32,7 +33,7 @@ struct TileAPI {
     func tile(_ request: Request, _ context: BasicRequestContext) throws -> Response {
         let p = context.parameters
         let rawLayers = p.get("layers") ?? ""
-        let layers = try Self.layers(rawLayers.removingPercentEncoding ?? rawLayers)
+        let layers = try Self.layers(rawLayers.removingPercentEncoding ?? rawLayers, of: store)
         guard let last = p.get("y"), last.hasSuffix(".mvt") else { throw Problem(.notFound, "tiles end in .mvt: /tiles/{layers}/{z}/{x}/{y}.mvt") }
         let yText = String(last.dropLast(4))
         guard let z = Int(p.get("z") ?? ""), let x = Int(p.get("x") ?? ""), let y = Int(yText) else {

@@ -7,9 +7,9 @@ struct GeoCLI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "geo-cli",
         abstract: "GeoGrid: grid-map store for emergency response.",
-        discussion: "Layers: \(Layer.allCases.map(\.rawValue).joined(separator: ", ")). The store is one SpatiaLite file that QGIS and GDAL open as is.",
+        discussion: "Built-in layers: \(Layer.builtIn.map(\.name).joined(separator: ", ")); a city adds its own with `geo-cli layer create`. The store is one SpatiaLite file that QGIS and GDAL open as is.",
         version: GeoGridInfo.version,
-        subcommands: [Init.self, Import.self, Export.self, Info.self, Demo.self, Locate.self, Nearest.self, Around.self, Serve.self]
+        subcommands: [Init.self, Import.self, Export.self, Info.self, LayerCommand.self, Demo.self, Locate.self, Nearest.self, Around.self, Serve.self]
     )
 }
 
@@ -19,7 +19,6 @@ struct StoreOptions: ParsableArguments {
     var db: String
 }
 
-extension Layer: ExpressibleByArgument {}
 extension SourceFormat: ExpressibleByArgument {}
 extension ExportFormat: ExpressibleByArgument {}
 

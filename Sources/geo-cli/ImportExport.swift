@@ -11,7 +11,7 @@ struct Import: ParsableCommand {
             and the store is left unchanged, unless --skip-invalid is given. Features are numbered from 0.
             """)
     @OptionGroup var store: StoreOptions
-    @Option(help: "The layer: \(Layer.allCases.map(\.rawValue).joined(separator: ", ")).") var layer: Layer
+    @Option(help: "The layer: \(Layer.builtIn.map(\.name).joined(separator: ", ")) or one the city defined (geo-cli layer list).") var layer: String
     @Argument(help: "The file to import; - for standard input.") var file: String
     @Option(help: "geojson, geojsonseq or csv (default: from the file name).") var format: SourceFormat?
     @Option(name: .customLong("map"), help: "Take a field from a differently named property: field=property (repeatable).")
@@ -20,6 +20,7 @@ struct Import: ParsableCommand {
     var constants: [String] = []
     @Option(help: "The input's CRS when not WGS84 lon/lat, e.g. EPSG:4490 or EPSG:3857.") var crs: String?
     @Flag(help: "Import the valid features and leave out the others.") var skipInvalid = false
+    @Flag(help: "Drop the properties no field takes (by default they are kept as the feature's extra attributes).") var dropUnmapped = false
     @Option(help: "With --skip-invalid: write the left-out features and their reasons here (newline-delimited JSON).")
     var rejects: String?
     @Option(help: "CSV: the longitude column.") var lonColumn: String?
@@ -32,7 +33,9 @@ struct Import: ParsableCommand {
 
     func run() throws {
         let store = try GeoStore(path: self.store.db)
+        let layer = try store.layer(named: self.layer)
         var options = ImportOptions(layer: layer, format: format ?? SourceFormat(guessingFrom: file))
+        options.keepExtra = !dropUnmapped
         do { options.mapping = try PropertyMapping(parsing: mappings, constants: constants, layer: layer) } catch { throw CLIError("\(error)") }
         options.crs = crs
         options.skipInvalid = skipInvalid
@@ -60,7 +63,7 @@ struct Import: ParsableCommand {
         printErr(line)
         if !report.ignoredProperties.isEmpty {
             let names = report.ignoredProperties.sorted()
-            printErr("properties no field takes (use --map field=property): \(names.prefix(12).joined(separator: ", "))\(names.count > 12 ? ", … (\(names.count) in all)" : "")")
+            printErr("dropped properties no field takes (use --map field=property, or leave out --drop-unmapped to keep them): \(names.prefix(12).joined(separator: ", "))\(names.count > 12 ? ", … (\(names.count) in all)" : "")")
         }
         if skipInvalid && rejects == nil {
             for r in report.rejected.prefix(20) { printErr("  left out feature \(r.index)\(r.line.map { " (line \($0))" } ?? ""): \(r.reason)") }
@@ -71,7 +74,7 @@ struct Import: ParsableCommand {
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Export a layer as GeoJSON or newline-delimited GeoJSON, streamed.")
     @OptionGroup var store: StoreOptions
-    @Option(help: "The layer: \(Layer.allCases.map(\.rawValue).joined(separator: ", ")).") var layer: Layer
+    @Option(help: "The layer: \(Layer.builtIn.map(\.name).joined(separator: ", ")) or one the city defined (geo-cli layer list).") var layer: String
     @Option(parsing: .unconditional, help: "Only features meeting minx,miny,maxx,maxy (lon/lat); western and southern values may start with -.") var bbox: String?
     @Option(name: .shortAndLong, help: "The output file (default: standard output).") var output: String?
     @Option(help: "geojson or geojsonseq (default: from the file name).") var format: ExportFormat?
@@ -84,6 +87,7 @@ struct Export: ParsableCommand {
 
     func run() throws {
         let store = try GeoStore(path: self.store.db)
+        let layer = try store.layer(named: self.layer)
         var options = ExportOptions(layer: layer)
         options.bbox = bbox.flatMap(BBox.init(parsing:))
         options.precision = precision

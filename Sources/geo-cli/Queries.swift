@@ -99,6 +99,7 @@ struct Nearest: ParsableCommand {
     @Option(name: .short, help: "How many.") var k = 5
     @Option(help: "Only within this many metres.") var within: Double?
     @Option(help: "Only with these statuses, comma-separated (e.g. in_service).") var status: String?
+    @Option(help: "A point layer of the city's own to search instead of resources (its type and status fields filter).") var layer: String?
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
@@ -110,14 +111,15 @@ struct Nearest: ParsableCommand {
     func run() throws {
         let p = try point.position()
         let store = try GeoStore(path: self.store.db)
+        let layer = try self.layer.map { try store.layer(named: $0) } ?? .resources
         let list = { (s: String?) in s.map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) } }
-        let hits = try store.nearest(point.crs.toWGS84(p), k: k, types: list(type), statuses: list(status), within: within).map { h in
+        let hits = try store.pointIndex(layer).nearest(point.crs.toWGS84(p), k: k, types: list(type), statuses: list(status), within: within).map { h in
             var h = h
             h.resource.position = point.crs.fromWGS84(h.resource.position)
             return h
         }
         if json {
-            printJSON(QueryJSON.nearest(hits, at: p))
+            printJSON(QueryJSON.nearest(hits, at: p, layer: layer))
             return
         }
         if hits.isEmpty {
@@ -161,7 +163,7 @@ struct Around: ParsableCommand {
         if let g = loc.grid {
             print("grid \(g.code) \(g.name ?? ""): worker \(g.workerName ?? "-") \(g.workerPhone ?? "")")
         } else {
-            print(loc.owner == .outside ? "outside every community" : "in no grid; community \(loc.community?.code ?? "") answers")
+            print(loc.owner == .outside ? "outside every area" : "in no grid; \(loc.community?.code ?? loc.street?.code ?? loc.district?.code ?? "") answers")
         }
         if let c = loc.community { print("community \(c.code) \(c.name ?? ""), street \(loc.street?.name ?? "-"), district \(loc.district?.name ?? "-")") }
         let t = result.buildingTotals

@@ -150,7 +150,7 @@ import Testing
         store.onCommit { change in seen.withLock { $0.append(change) } }
         #expect(try store.followExternalWrites() == true)
         let changes = seen.withLock { $0 }
-        #expect(changes.count == 1 && changes.first?.wholeLayers == Set(Layer.allCases), "observers hear every layer changed")
+        #expect(changes.count == 1 && changes.first?.wholeLayers == Set(Layer.builtIn), "observers hear every layer changed")
         #expect(try store.nearest(p, k: 3).map(\.resource.id) == (try bruteForce(store, p, k: 3, type: nil)))
         #expect(try store.nearest(p, k: 5, types: ["hospital"]).isEmpty)
         #expect(status(store, "nearest").pendingChanges == 0, "rebuilt from the file")

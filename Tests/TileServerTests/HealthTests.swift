@@ -17,7 +17,7 @@ import Testing
         func expectCountsEqualSQL(_ when: String) throws {
             let report = try server.healthReport()
             #expect(report["status"]?.stringValue == "ok")
-            for layer in Layer.allCases {
+            for layer in Layer.builtIn {
                 let sql = try store.read { try $0.scalar("SELECT count(*) FROM \(layer.rawValue)").integer }
                 #expect(report["layers"]?[layer.rawValue]?.numberValue == sql.map(Double.init), "\(layer) \(when)")
             }

@@ -25,110 +25,207 @@ public enum FieldValue: Hashable, Sendable {
     }
 }
 
-public enum FieldType: String, Sendable {
+public enum FieldType: String, Sendable, CaseIterable {
     case text, integer, real
+    /// 0 or 1 in SQLite; `true`/`false` in JSON.
+    case boolean
     /// An ISO 8601 calendar date, `YYYY-MM-DD`, kept as text.
     case date
+    /// An ISO 8601 instant, kept as UTC text `YYYY-MM-DDTHH:MM:SS[.fff]Z` (so text order is time order).
+    case timestamp
+
+    /// The SQLite column type (SpatiaLite and GDAL read DATE and TIMESTAMP declarations as such).
+    var sqlType: String {
+        switch self {
+        case .text: "TEXT"
+        case .integer: "INTEGER"
+        case .real: "REAL"
+        case .boolean: "BOOLEAN"
+        case .date: "DATE"
+        case .timestamp: "TIMESTAMP"
+        }
+    }
+
+    var isNumeric: Bool { self == .integer || self == .real }
 }
 
-public struct Field: Sendable {
+public struct Field: Hashable, Sendable {
     public let name: String
     public let type: FieldType
     public let required: Bool
     /// Lowest accepted value for numbers.
     public let minimum: Double?
     public let summary: String
+    /// A personal field (a phone, a reporter's name): it reaches only callers allowed to see it.
+    public let personal: Bool
 
-    init(_ name: String, _ type: FieldType, required: Bool = false, minimum: Double? = nil, _ summary: String) {
+    public init(_ name: String, _ type: FieldType, required: Bool = false, minimum: Double? = nil, personal: Bool = false, _ summary: String = "") {
         self.name = name
         self.type = type
         self.required = required
         self.minimum = minimum
         self.summary = summary
+        self.personal = personal
+    }
+
+    /// The value as JSON: booleans as `true`/`false`, the rest as stored.
+    public func json(_ value: FieldValue) -> JSONValue {
+        if type == .boolean, case .integer(let i) = value { return .bool(i != 0) }
+        return value.json
+    }
+
+    /// The column name quoted for SQL (any name, SQL keywords such as `end` included).
+    public var column: String { SQL.quote(name) }
+}
+
+/// The geometry a layer holds; stored as the column type SpatiaLite registers.
+public enum LayerGeometry: String, Sendable, CaseIterable {
+    case point, line, polygon
+
+    /// The SpatiaLite geometry type of the `geom` column: single points, multi lines and polygons.
+    public var columnType: String {
+        switch self {
+        case .point: "POINT"
+        case .line: "MULTILINESTRING"
+        case .polygon: "MULTIPOLYGON"
+        }
+    }
+
+    /// Geometry types accepted on input; single forms are promoted to the multi column type.
+    public var accepts: Set<GeometryKind> {
+        switch self {
+        case .point: [.point]
+        case .line: [.lineString, .multiLineString]
+        case .polygon: [.polygon, .multiPolygon]
+        }
     }
 }
 
-/// The layers of a GeoGrid store. The raw values are the public collection ids used by the CLI, the
-/// tile server and OGC API Features, and the SpatiaLite table names.
-public enum Layer: String, Sendable, CaseIterable {
-    case communities, grids, buildings, resources, roads
-
-    public var title: String {
-        switch self {
-        case .communities: "Districts, streets and communities"
-        case .grids: "Unit grids"
-        case .buildings: "Buildings"
-        case .resources: "Emergency resources"
-        case .roads: "Roads"
-        }
+/// A layer of a GeoGrid store: a SpatiaLite table with a `geom` column (SRID 4326, R*Tree), its fields, and a
+/// JSON column holding the properties no field takes. The five built-in layers and the layers a city defines
+/// are values of this one type, kept in one catalogue (`GeoStore.layers`) and served the same way; they
+/// differ only in their `rules` (codes, hierarchy, resource types) and in that built-in ones cannot be dropped.
+///
+/// Two `Layer` values are the same layer when their names match: a store holds one layer of a name.
+public struct Layer: Hashable, Sendable, CustomStringConvertible {
+    /// The cross-field rules a layer's rows obey.
+    public enum Rules: String, Sendable {
+        case communities, grids, buildings, resources, roads
+        /// A layer a city defined: its fields' types and ranges, nothing more.
+        case defined
     }
 
+    /// The collection id in the CLI, the tile server and OGC API Features, and the table's name.
+    public let name: String
+    public var title: String
+    public let geometry: LayerGeometry
+    public let fields: [Field]
+    public let rules: Rules
+    /// Properties carried in vector tiles (fields or extra attributes), besides the feature id.
+    public var tileProperties: [String]
+    /// The lowest zoom the layer's tiles carry it at.
+    public var minZoom: Int
+
+    public init(name: String, title: String, geometry: LayerGeometry, fields: [Field], rules: Rules = .defined, tileProperties: [String]? = nil,
+        minZoom: Int? = nil
+    ) {
+        self.name = name
+        self.title = title
+        self.geometry = geometry
+        self.fields = fields
+        self.rules = rules
+        // Defined layers: every field that is not personal (extra attributes only when configured).
+        self.tileProperties = tileProperties ?? fields.filter { !$0.personal }.map(\.name)
+        self.minZoom = minZoom ?? (geometry == .polygon ? 12 : 11)
+    }
+
+    public static func == (a: Layer, b: Layer) -> Bool { a.name == b.name }
+    public func hash(into h: inout Hasher) { h.combine(name) }
+    public var description: String { name }
+
+    /// The collection id (the name), as the enum this type replaced called it.
+    public var rawValue: String { name }
+    public var isBuiltIn: Bool { rules != .defined }
     /// The SpatiaLite geometry type of the `geom` column.
-    public var columnGeometry: String {
-        switch self {
-        case .communities, .grids, .buildings: "MULTIPOLYGON"
-        case .resources: "POINT"
-        case .roads: "MULTILINESTRING"
-        }
-    }
-
-    /// Geometry types accepted on import; single forms are promoted to the multi column type.
-    public var accepts: Set<GeometryKind> {
-        switch self {
-        case .communities, .grids, .buildings: [.polygon, .multiPolygon]
-        case .resources: [.point]
-        case .roads: [.lineString, .multiLineString]
-        }
-    }
-
-    public var fields: [Field] {
-        switch self {
-        case .communities:
-            [
-                Field("code", .text, required: true, "6 digits (district), 9 (street) or 12 (community)"),
-                Field("name", .text, "Name"),
-                Field("level", .text, "district, street or community; follows from the code's length"),
-                Field("parent_code", .text, "Code of the area above; follows from the code"),
-            ]
-        case .grids:
-            [
-                Field("code", .text, required: true, "15-digit grid code (or the older 14-digit form)"),
-                Field("name", .text, "Name"),
-                Field("community_code", .text, "12-digit community code; follows from the grid code"),
-                Field("worker_name", .text, "Grid worker"),
-                Field("worker_phone", .text, "Grid worker's phone"),
-                Field("households", .integer, minimum: 0, "Households"),
-                Field("population", .integer, minimum: 0, "Residents"),
-                Field("valid_from", .date, "First day the boundary is in force"),
-                Field("valid_to", .date, "Last day the boundary is in force; empty while current"),
-            ]
-        case .buildings:
-            [
-                Field("name", .text, "Name"),
-                Field("address", .text, "Street address"),
-                Field("floors", .integer, minimum: 0, "Floors above ground"),
-                Field("households", .integer, minimum: 0, "Households"),
-                Field("population", .integer, minimum: 0, "Residents"),
-                Field("grid_code", .text, "Grid the building belongs to"),
-            ]
-        case .resources:
-            [
-                Field("type", .text, required: true, "hydrant, fire_station, hospital, aed, shelter, police, supply_depot or another lower-case name"),
-                Field("name", .text, "Name"),
-                Field("capacity", .integer, minimum: 0, "Beds, places, litres per minute: what the type counts"),
-                Field("status", .text, "in_service (default), out_of_service, or another lower-case state"),
-            ]
-        case .roads:
-            [
-                Field("name", .text, "Name"),
-                Field("class", .text, "Road class (OSM highway values: primary, residential, footway, …)"),
-                Field("width", .real, minimum: 0, "Width in metres where known"),
-            ]
-        }
-    }
+    public var columnGeometry: String { geometry.columnType }
+    public var accepts: Set<GeometryKind> { geometry.accepts }
 
     public func field(named name: String) -> Field? { fields.first { $0.name == name } }
+    public var personalFields: [Field] { fields.filter(\.personal) }
+
+    /// The table quoted for SQL, and its R*Tree (SpatiaLite's `idx_<table>_geom`).
+    public var table: String { SQL.quote(name) }
+    public var spatialIndex: String { SQL.quote("idx_\(name)_geom") }
+
+    /// The column holding the properties no field takes, as a JSON object (text, so QGIS and GDAL read it).
+    public static let extraColumn = "extra_properties"
+    /// Names a defined field cannot take: the row id, the geometry, the extra attributes' column.
+    public static let reservedFieldNames: Set<String> = ["id", "geom", "geometry", extraColumn, "fid", "ogc_fid"]
 
     /// Resource types GeoGrid knows by name; others are accepted when they are lower-case identifiers.
     public static let knownResourceTypes = ["hydrant", "fire_station", "hospital", "aed", "shelter", "police", "supply_depot"]
+
+    // MARK: The built-in layers
+
+    public static let communities = Layer(
+        name: "communities", title: "Districts, streets and communities", geometry: .polygon,
+        fields: [
+            Field("code", .text, required: true, "6 digits (district), 9 (street) or 12 (community)"),
+            Field("name", .text, "Name"),
+            Field("level", .text, "district, street or community; follows from the code's length"),
+            Field("parent_code", .text, "Code of the area above; follows from the code"),
+        ], rules: .communities, tileProperties: ["code", "name", "level"], minZoom: 8)
+
+    public static let grids = Layer(
+        name: "grids", title: "Unit grids", geometry: .polygon,
+        fields: [
+            Field("code", .text, required: true, "15-digit grid code (or the older 14-digit form)"),
+            Field("name", .text, "Name"),
+            Field("community_code", .text, "12-digit community code; follows from the grid code"),
+            Field("worker_name", .text, "Grid worker"),
+            Field("worker_phone", .text, personal: true, "Grid worker's phone"),
+            Field("households", .integer, minimum: 0, "Households"),
+            Field("population", .integer, minimum: 0, "Residents"),
+            Field("valid_from", .date, "First day the boundary is in force"),
+            Field("valid_to", .date, "Last day the boundary is in force; empty while current"),
+        ], rules: .grids, tileProperties: ["code", "name", "community_code", "worker_name", "households", "population"], minZoom: 11)
+
+    public static let buildings = Layer(
+        name: "buildings", title: "Buildings", geometry: .polygon,
+        fields: [
+            Field("name", .text, "Name"),
+            Field("address", .text, "Street address"),
+            Field("floors", .integer, minimum: 0, "Floors above ground"),
+            Field("households", .integer, minimum: 0, "Households"),
+            Field("population", .integer, minimum: 0, "Residents"),
+            Field("grid_code", .text, "Grid the building belongs to"),
+        ], rules: .buildings, tileProperties: ["name", "floors", "households", "population", "grid_code"], minZoom: 13)
+
+    public static let resources = Layer(
+        name: "resources", title: "Emergency resources", geometry: .point,
+        fields: [
+            Field("type", .text, required: true, "hydrant, fire_station, hospital, aed, shelter, police, supply_depot or another lower-case name"),
+            Field("name", .text, "Name"),
+            Field("capacity", .integer, minimum: 0, "Beds, places, litres per minute: what the type counts"),
+            Field("status", .text, "in_service (default), out_of_service, or another lower-case state"),
+        ], rules: .resources, tileProperties: ["type", "name", "status", "capacity"], minZoom: 11)
+
+    public static let roads = Layer(
+        name: "roads", title: "Roads", geometry: .line,
+        fields: [
+            Field("name", .text, "Name"),
+            Field("class", .text, "Road class (OSM highway values: primary, residential, footway, …)"),
+            Field("width", .real, minimum: 0, "Width in metres where known"),
+        ], rules: .roads, tileProperties: ["name", "class"], minZoom: 10)
+
+    /// The built-in layers, in the order the demo loads them (areas before what lies in them).
+    public static let builtIn: [Layer] = [.communities, .grids, .buildings, .resources, .roads]
+}
+
+/// SQL text helpers.
+public enum SQL {
+    /// An identifier quoted for SQLite: `"end"`, with inner quotes doubled.
+    public static func quote(_ identifier: String) -> String { "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+    /// A string literal for SQLite.
+    public static func literal(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
 }

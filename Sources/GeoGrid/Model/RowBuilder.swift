@@ -13,6 +13,23 @@ public struct Row: Sendable {
     public var id: Int64?
     public var values: [FieldValue]
     public var geometry: Geometry
+    /// The properties no field takes, in source order, with their JSON types; empty when none.
+    public var extra: [(String, JSONValue)] = []
+
+    public init(id: Int64?, values: [FieldValue], geometry: Geometry, extra: [(String, JSONValue)] = []) {
+        self.id = id
+        self.values = values
+        self.geometry = geometry
+        self.extra = extra
+    }
+
+    /// The extra attributes as the store's JSON column holds them: an object, or NULL when there are none.
+    public var extraColumnValue: FieldValue {
+        guard !extra.isEmpty else { return .null }
+        var out: [UInt8] = []
+        GeoJSONWriter.value(.object(extra), into: &out)
+        return .text(String(decoding: out, as: UTF8.self))
+    }
 }
 
 /// Maps layer fields to the names they have in a source file (`floors` ← `building:levels`), and sets
@@ -49,8 +66,9 @@ public struct PropertyMapping: Sendable {
 }
 
 extension Layer {
-    /// Checks `feature` against this layer's geometry type and fields and returns the row to store.
-    public func row(for feature: Feature, mapping: PropertyMapping = .init()) throws(FeatureProblem) -> Row {
+    /// Checks `feature` against this layer's geometry type and fields and returns the row to store. Properties
+    /// that no field takes (after mapping) are kept as extra attributes unless `keepExtra` is false.
+    public func row(for feature: Feature, mapping: PropertyMapping = .init(), keepExtra: Bool = true) throws(FeatureProblem) -> Row {
         guard accepts.contains(feature.geometry.kind) else {
             throw FeatureProblem(
                 "geometry type \(feature.geometry.kind.rawValue) does not fit layer \(rawValue) (accepts \(accepts.map(\.rawValue).sorted().joined(separator: ", ")))")
@@ -74,15 +92,31 @@ extension Layer {
         case nil: id = nil
         }
         var row = Row(id: id, values: values, geometry: feature.geometry.rfc7946Wound.promotedToMulti)
+        if keepExtra { row.extra = extraProperties(of: feature, mapping: mapping) }
         try applyRules(&row)
         return row
+    }
+
+    /// The names of source properties that fields take: a field's mapped source, or its own name.
+    public func consumedProperties(_ mapping: PropertyMapping) -> Set<String> {
+        Set(fields.map { mapping.sourceForField[$0.name] ?? $0.name } + fields.map(\.name))
+    }
+
+    /// The feature's properties that no field takes, in order.
+    func extraProperties(of feature: Feature, mapping: PropertyMapping) -> [(String, JSONValue)] {
+        guard !feature.properties.isEmpty else { return [] }
+        if mapping.sourceForField.isEmpty {
+            return feature.properties.filter { p in !fields.contains { $0.name == p.0 } }
+        }
+        let consumed = consumedProperties(mapping)
+        return feature.properties.filter { !consumed.contains($0.0) }
     }
 
     private func index(_ name: String) -> Int { fields.firstIndex { $0.name == name }! }
 
     /// Cross-field rules: codes, derived parent codes, enumerations.
     private func applyRules(_ row: inout Row) throws(FeatureProblem) {
-        switch self {
+        switch rules {
         case .communities:
             let code = row.values[index("code")].text!
             guard code.allSatisfy({ $0.isASCII && $0.isNumber }),
@@ -113,7 +147,7 @@ extension Layer {
             } else {
                 row.values[s] = .text("in_service")
             }
-        case .roads:
+        case .roads, .defined:
             break
         }
     }
@@ -163,8 +197,23 @@ extension Layer {
         case (.date, .string(let s)):
             guard isISODate(s) else { throw FeatureProblem("property '\(field.name)': '\(s)' is not a date (YYYY-MM-DD)") }
             result = .text(s)
+        case (.timestamp, .string(let s)):
+            guard let t = Timestamp(iso8601: s) else {
+                throw FeatureProblem("property '\(field.name)': '\(s)' is not an ISO 8601 timestamp (YYYY-MM-DDTHH:MM:SSZ)")
+            }
+            result = .text(t.text)
+        case (.boolean, .bool(let b)): result = .integer(b ? 1 : 0)
+        case (.boolean, .number(let n)) where n == 0 || n == 1: result = .integer(Int64(n))
+        case (.boolean, .string(let s)):
+            switch s.trimmingCharacters(in: .whitespaces).lowercased() {
+            case "true", "1", "yes", "t", "y": result = .integer(1)
+            case "false", "0", "no", "f", "n": result = .integer(0)
+            default: throw FeatureProblem("property '\(field.name)': '\(s)' is not a boolean (true or false)")
+            }
+        case (.text, .bool(let b)): result = .text(b ? "true" : "false")
         default:
-            throw FeatureProblem("property '\(field.name)' must be \(field.type == .integer || field.type == .real ? "a number" : "a string"), not \(value.typeDescription)")
+            let wanted = field.type.isNumeric ? "a number" : field.type == .boolean ? "a boolean" : "a string"
+            throw FeatureProblem("property '\(field.name)' must be \(wanted), not \(value.typeDescription)")
         }
         if let minimum = field.minimum {
             let n: Double? = switch result {

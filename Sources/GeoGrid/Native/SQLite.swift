@@ -84,6 +84,10 @@ public final class Connection {
         }, Unmanaged.passUnretained(changeLog).toOpaque())
     }
 
+    /// Set by a write that changed the layer catalogue (a layer created, configured or dropped): the store
+    /// reads the catalogue again once the write commits.
+    var catalogueChanged = false
+
     public var changes: Int { Int(sqlite3_changes(db)) }
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(db) }
     public var isInTransaction: Bool { sqlite3_get_autocommit(db) == 0 }
@@ -100,10 +104,13 @@ final class ChangeLog {
     }
     static let wholeLayerAfter = 50_000
     private var changes = Changes()
-    private static let tables: [(name: [CChar], layer: Layer)] = Layer.allCases.map { (Array($0.rawValue.utf8CString), $0) }
+    /// The layer tables, as C strings for the hook's comparisons (set from the store's catalogue).
+    private var tables: [(name: [CChar], layer: Layer)] = []
+
+    func follow(_ layers: [Layer]) { tables = layers.map { (Array($0.name.utf8CString), $0) } }
 
     func note(table: UnsafePointer<CChar>, rowid: Int64) {
-        guard let layer = Self.tables.first(where: { strcmp($0.name, table) == 0 })?.layer else { return }
+        guard let layer = tables.first(where: { strcmp($0.name, table) == 0 })?.layer else { return }
         if changes.whole.contains(layer) { return }
         changes.rows[layer, default: []].insert(rowid)
         if changes.rows[layer]!.count > Self.wholeLayerAfter {

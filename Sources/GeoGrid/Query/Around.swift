@@ -6,6 +6,8 @@ public struct AroundResult: Sendable {
     public var buildings: [(entry: ShapeIndex.Entry, distance: Double)]
     public var resources: [NearestHit]
     public var roads: [(entry: ShapeIndex.Entry, distance: Double)]
+    /// Features of the city's own layers within the radius, per layer (those with any).
+    public var others: [(layer: Layer, found: [(entry: ShapeIndex.Entry, distance: Double)])] = []
 
     /// Totals over the buildings: count, households, population, and the tallest.
     public var buildingTotals: (count: Int, households: Int64, population: Int64, maxFloors: Int64?) {

@@ -101,7 +101,7 @@ public final class LayerIndex: Sendable {
 
     public var layer: Layer { main.layer }
 
-    public init(layer: Layer, features: [(id: Int64, geometry: Geometry, values: [FieldValue])]) {
+    public init(layer: Layer, features: [StoredRow]) {
         main = ShapeIndex(layer: layer, features: features)
         removed = []
         changed = [:]
@@ -112,7 +112,7 @@ public final class LayerIndex: Sendable {
         self.main = main
         self.removed = removed
         self.changed = changed
-        delta = ShapeIndex(layer: main.layer, features: changed.values.sorted { $0.id < $1.id }.map { ($0.id, $0.geometry, $0.values) })
+        delta = ShapeIndex(layer: main.layer, features: changed.values.sorted { $0.id < $1.id }.map(StoredRow.init))
     }
 
     public var count: Int { main.entries.count - removed.count + changed.count }
@@ -120,7 +120,7 @@ public final class LayerIndex: Sendable {
     public var pendingChanges: Int { changed.count + removed.count }
 
     /// This index after the store's rows `ids` became `rows` (ids missing from `rows` were deleted).
-    public func applying(ids: Set<Int64>, rows: [(id: Int64, geometry: Geometry, values: [FieldValue])]) -> LayerIndex {
+    public func applying(ids: Set<Int64>, rows: [StoredRow]) -> LayerIndex {
         var removed = removed, changed = changed
         for id in ids {
             changed[id] = nil
@@ -128,12 +128,12 @@ public final class LayerIndex: Sendable {
         }
         for r in rows {
             guard let box = r.geometry.bbox else { continue }
-            changed[r.id] = ShapeIndex.Entry(id: r.id, geometry: r.geometry, values: r.values, box: box)
+            changed[r.id] = ShapeIndex.Entry(id: r.id, geometry: r.geometry, values: r.values, extra: r.extra, box: box)
         }
         let next = LayerIndex(main: main, removed: removed, changed: changed)
         guard Overlay.shouldMerge(delta: changed.count + removed.count, main: main.entries.count) else { return next }
         let kept = main.entries.filter { !removed.contains($0.id) } + changed.values
-        return LayerIndex(layer: main.layer, features: kept.sorted { $0.id < $1.id }.map { ($0.id, $0.geometry, $0.values) })
+        return LayerIndex(layer: main.layer, features: kept.sorted { $0.id < $1.id }.map(StoredRow.init))
     }
 
     /// Features whose geometry comes within `radius` metres of `p` (0 inside a polygon), nearest first.

@@ -10,14 +10,18 @@ public struct ResourceInfo: Sendable, Hashable {
     public var capacity: Int64?
     public var status: String
     public var position: Position
+    /// Its further properties as a JSON object's text, or nil: a resource's extra attributes (a hydrant's
+    /// flow), or every property of a feature of a defined point layer.
+    public var properties: String?
 
-    public init(id: Int64, type: String, name: String? = nil, capacity: Int64? = nil, status: String, position: Position) {
+    public init(id: Int64, type: String, name: String? = nil, capacity: Int64? = nil, status: String, position: Position, properties: String? = nil) {
         self.id = id
         self.type = type
         self.name = name
         self.capacity = capacity
         self.status = status
         self.position = position
+        self.properties = properties
     }
 }
 

@@ -7,6 +7,8 @@ public struct ShapeIndex: Sendable {
         public var id: Int64
         public var geometry: Geometry
         public var values: [FieldValue]
+        /// The extra attributes as the store keeps them (a JSON object's text), or nil.
+        public var extra: String?
         public internal(set) var box: BBox
     }
 
@@ -16,7 +18,7 @@ public struct ShapeIndex: Sendable {
     let cellStart: [Int32]
     let cellEntries: [Int32]
 
-    public init(layer: Layer, features: [(id: Int64, geometry: Geometry, values: [FieldValue])]) {
+    public init(layer: Layer, features: [StoredRow]) {
         self.layer = layer
         var extent = BBox.empty
         var entries: [Entry] = []
@@ -24,7 +26,7 @@ public struct ShapeIndex: Sendable {
         for f in features {
             guard let box = f.geometry.bbox else { continue }
             extent.extend(box)
-            entries.append(Entry(id: f.id, geometry: f.geometry, values: f.values, box: box))
+            entries.append(Entry(id: f.id, geometry: f.geometry, values: f.values, extra: f.extra, box: box))
         }
         self.entries = entries
         grid = CellGrid(extent: extent, cells: entries.count, maxSide: 4096)

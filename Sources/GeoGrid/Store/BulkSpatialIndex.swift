@@ -17,9 +17,9 @@ final class BulkSpatialIndex {
     private let triggers: [String]
     private var entries: [RTreePacker.Entry] = []
 
-    init(db: Connection, table: String) throws {
+    init(db: Connection, layer: Layer) throws {
         self.db = db
-        self.table = table
+        self.table = layer.name
         let names = ["ggi_\(table)_geom", "tmi_\(table)_geom", "gii_\(table)_geom"]
         let s = try db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name = ?")
         var found: [String] = []

@@ -49,39 +49,79 @@ extension GeoStore {
 
     /// Calls `body` with each feature of `layer` in id order, decoded from the store.
     func forEachFeature(_ db: Connection, layer: Layer, bbox: BBox?, _ body: (Feature) throws -> Void) throws {
-        let fields = layer.fields
-        try forEachRow(db, layer: layer, bbox: bbox) { id, values, geometry in
-            try body(Feature(id: .int(id), geometry: geometry, properties: zip(fields, values).map { ($0.name, $1.json) }))
-        }
+        try forEachRow(db, layer: layer, bbox: bbox) { row in try body(layer.feature(row)) }
     }
 
-    /// Calls `body` with each row of `layer` in id order: its id, field values (in `layer.fields` order) and
-    /// geometry. With a bbox the R*Tree picks candidates and only geometries meeting the box are passed on.
-    /// Every row of `layer` by id, or those meeting `bbox`, or those of `ids`.
-    func forEachRow(_ db: Connection, layer: Layer, bbox: BBox?, ids: Set<Int64>? = nil, _ body: (Int64, [FieldValue], Geometry) throws -> Void) throws {
+    /// Calls `body` with each row of `layer` in id order: its id, field values (in `layer.fields` order), extra
+    /// attributes and geometry. With a bbox the R*Tree picks candidates and only geometries meeting the box are
+    /// passed on; with `ids`, only those rows.
+    func forEachRow(_ db: Connection, layer: Layer, bbox: BBox?, ids: Set<Int64>? = nil, _ body: (StoredRow) throws -> Void) throws {
         let fields = layer.fields
-        var sql = "SELECT id, \(fields.map(\.name).joined(separator: ", ")), geom FROM \(layer.rawValue)"
-        let geomColumn = Int32(fields.count + 1)
+        var sql = "SELECT \(Self.selectList(layer)) FROM \(layer.table)"
         if let ids {
             let s = try db.prepare(sql + " WHERE id = ?")
             for id in ids.sorted() {
                 s.reset()
                 try s.bind(.integer(id), at: 1)
-                if try s.step() { try body(s.int64(0), (0..<fields.count).map { s.value(Int32($0 + 1)) }, try Self.geometry(s, geomColumn)) }
+                if try s.step() { try body(Self.storedRow(s, fields.count)) }
             }
             return
         }
         if bbox != nil {
             // The R*Tree keeps 32-bit floats rounded outwards: a superset, refined exactly below.
-            sql += " WHERE id IN (SELECT pkid FROM idx_\(layer.rawValue)_geom WHERE xmin <= ? AND xmax >= ? AND ymin <= ? AND ymax >= ?)"
+            sql += " WHERE id IN (SELECT pkid FROM \(layer.spatialIndex) WHERE xmin <= ? AND xmax >= ? AND ymin <= ? AND ymax >= ?)"
         }
         sql += " ORDER BY id"
         let s = try db.prepare(sql)
         if let bbox { try s.bind([.real(bbox.maxX), .real(bbox.minX), .real(bbox.maxY), .real(bbox.minY)]) }
         while try s.step() {
-            let geometry = try Self.geometry(s, geomColumn)
-            if let bbox, !geometry.intersects(bbox) { continue }
-            try body(s.int64(0), (0..<fields.count).map { s.value(Int32($0 + 1)) }, geometry)
+            let row = try Self.storedRow(s, fields.count)
+            if let bbox, !row.geometry.intersects(bbox) { continue }
+            try body(row)
         }
+    }
+
+    /// `id, <fields…>, extra_properties, geom`: the columns `storedRow` reads.
+    static func selectList(_ layer: Layer) -> String {
+        (["id"] + layer.fields.map(\.column) + [Layer.extraColumn, "geom"]).joined(separator: ", ")
+    }
+
+    /// The row at the statement's cursor, selected with `selectList`.
+    static func storedRow(_ s: Statement, _ fieldCount: Int) throws -> StoredRow {
+        let n = Int32(fieldCount)
+        return StoredRow(id: s.int64(0), values: (0..<fieldCount).map { s.value(Int32($0 + 1)) }, extra: s.text(n + 1), geometry: try geometry(s, n + 2))
+    }
+}
+
+/// A row of a layer table as read: its id, field values in `layer.fields` order, the extra attributes' JSON text
+/// and the geometry.
+public struct StoredRow: Sendable {
+    public var id: Int64
+    public var values: [FieldValue]
+    public var extra: String?
+    public var geometry: Geometry
+
+    public init(id: Int64, values: [FieldValue], extra: String?, geometry: Geometry) {
+        self.id = id
+        self.values = values
+        self.extra = extra
+        self.geometry = geometry
+    }
+
+    init(_ e: ShapeIndex.Entry) { self.init(id: e.id, values: e.values, extra: e.extra, geometry: e.geometry) }
+}
+
+extension Layer {
+    /// A stored row as a feature: the fields in order (null ones included), then the extra attributes.
+    public func feature(_ row: StoredRow) -> Feature {
+        var properties = zip(fields, row.values).map { ($0.name, $0.json($1)) }
+        properties += Self.extraMembers(row.extra)
+        return Feature(id: .int(row.id), geometry: row.geometry, properties: properties)
+    }
+
+    /// The members of a stored extra-attributes object (none for NULL, or for text that is not an object).
+    public static func extraMembers(_ text: String?) -> [(String, JSONValue)] {
+        guard let text, case .object(let members)? = try? JSONParser.parse(text) else { return [] }
+        return members
     }
 }

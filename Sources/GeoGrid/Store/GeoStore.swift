@@ -22,6 +22,8 @@ public final class GeoStore: Sendable {
         commitObservers.withLock { $0.append(observer) }
     }
     private static let maxIdleReaders = 8
+    /// The layers, built-in and defined (see `Catalogue.swift`); replaced when a write changes them.
+    let catalogue: Mutex<[Layer]>
     /// SQLite's data_version as the writer last saw it (see `followExternalWrites`).
     private let seenDataVersion = Mutex<Int64?>(nil)
 
@@ -39,8 +41,13 @@ public final class GeoStore: Sendable {
             throw StoreError("no store at \(path) (create one with `geo-cli init --db \(path)`)")
         }
         let connection = try Connection(path: path)
-        try connection.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON")
+        // synchronous = FULL: in WAL mode every COMMIT syncs the log, so a write acknowledged to a client
+        // survives a power loss, not only a crash of the process (NORMAL would sync only at checkpoints).
+        try connection.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON")
         try Migrations.bring(connection, upToDateCreating: create, path: path)
+        let layers = try Self.readCatalogue(connection)
+        connection.changeLog.follow(layers)
+        catalogue = Mutex(layers)
         connection.recordChanges()
         writer = Mutex(Pooled(connection: connection))
     }
@@ -58,6 +65,7 @@ public final class GeoStore: Sendable {
                 let changes = db.changeLog.take()
                 let update = changes.isEmpty ? nil : try updatedIndexes(queryIndexes.current, after: changes, db)
                 try db.execute("COMMIT")
+                if db.catalogueChanged { try reloadCatalogue(db) }
                 if let (indexes, change) = update {
                     queryIndexes.publish(indexes)
                     for observer in commitObservers.withLock({ $0 }) { observer(change) }
@@ -65,9 +73,29 @@ public final class GeoStore: Sendable {
                 return result
             } catch {
                 if db.isInTransaction { try? db.execute("ROLLBACK") }
+                db.catalogueChanged = false
                 throw error
             }
         }
+    }
+
+    /// Reads the catalogue again after a write (or another process) changed it; indexes of layers whose
+    /// definition changed or that are gone are dropped, to be built again on first use.
+    private func reloadCatalogue(_ db: Connection) throws {
+        db.catalogueChanged = false
+        let fresh = try Self.readCatalogue(db)
+        db.changeLog.follow(fresh)
+        let old = catalogue.withLock { c in
+            defer { c = fresh }
+            return c
+        }
+        let changed = Set(old.filter { o in !fresh.contains { $0.name == o.name && $0.fields == o.fields && $0.geometry == o.geometry } })
+        if !changed.isEmpty { queryIndexes.drop(changed) }
+        var change = StoreChange()
+        // Tiles of a layer whose settings (tile properties, zooms) changed or that came or went.
+        change.wholeLayers = Set(old.filter { o in !fresh.contains { $0.name == o.name && $0.tileProperties == o.tileProperties && $0.minZoom == o.minZoom } })
+            .union(fresh.filter { f in !old.contains(f) })
+        if !change.wholeLayers.isEmpty { for observer in commitObservers.withLock({ $0 }) { observer(change) } }
     }
 
     /// Catches up with commits made to the file by other connections (QGIS editing it, another geo-cli): when
@@ -83,14 +111,21 @@ public final class GeoStore: Sendable {
                 return seen != nil && seen != version
             }
             guard moved else { return false }
+            // Another process may have created or dropped a layer (geo-cli layer create while serve runs).
+            let layers = try Self.readCatalogue(pooled.connection)
+            pooled.connection.changeLog.follow(layers)
+            let before = catalogue.withLock { c in
+                defer { c = layers }
+                return c
+            }
             let built = queryIndexes.current
             var next = QueryIndexCache.State()
             if built.locator != nil { next.locator = try freshLocator() }
-            if built.resources != nil { next.resources = try freshResourceIndex() }
-            for layer in built.shapes.keys { next.shapes[layer] = try freshShapeIndex(layer) }
+            for layer in built.points.keys { if let l = layers.first(where: { $0 == layer }) { next.points[l] = try freshPointIndex(l) } }
+            for layer in built.shapes.keys { if let l = layers.first(where: { $0 == layer }) { next.shapes[l] = try freshShapeIndex(l) } }
             queryIndexes.publish(next)
             var change = StoreChange()
-            change.wholeLayers = Set(Layer.allCases)
+            change.wholeLayers = Set(layers).union(before)
             for observer in commitObservers.withLock({ $0 }) { observer(change) }
             return true
         }

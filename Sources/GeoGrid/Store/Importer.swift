@@ -8,6 +8,8 @@ public struct ImportOptions: Sendable {
     public var crs: String?
     /// Import the valid features and report the others instead of aborting on the first.
     public var skipInvalid = false
+    /// Keep the properties no field takes as extra attributes (the default); false drops them.
+    public var keepExtra = true
     public var csv = CSVOptions()
 
     public init(layer: Layer, format: SourceFormat) {
@@ -30,7 +32,7 @@ public struct ImportReport: Sendable {
     public var rejected: [RejectedFeature] = []
     /// Features whose id was a string other than an integer: the store gave them an id of its own.
     public var idsNotKept = 0
-    /// Source properties that no layer field takes (after mapping), so users see what was dropped.
+    /// Source properties that no layer field takes (after mapping) and that were dropped (`keepExtra` false).
     public var ignoredProperties: Set<String> = []
 }
 
@@ -66,10 +68,8 @@ final class Importer {
         self.db = db
         self.options = options
         layer = options.layer
-        let columns = ["id"] + layer.fields.map(\.name) + ["geom"]
-        insert = try db.prepare(
-            "INSERT INTO \(layer.rawValue) (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))")
-        index = try BulkSpatialIndex(db: db, table: layer.rawValue)
+        insert = try db.prepare(Self.insertSQL(layer))
+        index = try BulkSpatialIndex(db: db, layer: layer)
         // A large page cache for the import keeps B-tree pages from being spilled to the WAL and rewritten.
         try db.execute("PRAGMA cache_size = -65536")  // KiB: 64 MiB at most, allocated only as used
     }
@@ -129,12 +129,23 @@ final class Importer {
     }
 
     private func store(_ row: Row, _ blob: [UInt8]) throws {
-        try insert.bind(row.id.map(FieldValue.integer) ?? .null, at: 1)
-        for (i, v) in row.values.enumerated() { try insert.bind(v, at: Int32(i + 2)) }
-        try insert.bind(blob: blob, at: Int32(row.values.count + 2))
+        try Self.bind(row, blob, to: insert)
         defer { insert.reset() }
         try insert.step()
         index.add(id: db.lastInsertRowID, box: row.geometry.bbox!)
+    }
+
+    /// `INSERT INTO layer (id, fields…, extra_properties, geom) VALUES (?, …)`, bound by `bind`.
+    static func insertSQL(_ layer: Layer) -> String {
+        let columns = ["id"] + layer.fields.map(\.column) + [Layer.extraColumn, "geom"]
+        return "INSERT INTO \(layer.table) (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
+    }
+
+    static func bind(_ row: Row, _ blob: [UInt8], to s: Statement) throws {
+        try s.bind(row.id.map(FieldValue.integer) ?? .null, at: 1)
+        for (i, v) in row.values.enumerated() { try s.bind(v, at: Int32(i + 2)) }
+        try s.bind(row.extraColumnValue, at: Int32(row.values.count + 2))
+        try s.bind(blob: blob, at: Int32(row.values.count + 3))
     }
 
     /// SQLite's constraint messages in the user's terms.
@@ -175,7 +186,7 @@ final class FeaturePreparer {
     init(options: ImportOptions) {
         self.options = options
         layer = options.layer
-        consumed = Set(layer.fields.map { options.mapping.sourceForField[$0.name] ?? $0.name })
+        consumed = layer.consumedProperties(options.mapping)
     }
 
     func run(_ input: InputBytes, into channel: Channel<[PreparedFeature]>) throws {
@@ -187,7 +198,7 @@ final class FeaturePreparer {
             var item = PreparedFeature(index: record.index, line: record.line, source: record.source, offset: record.offset, payload: .problem(""))
             do {
                 let feature = try record.result.get()
-                item.ignored = feature.properties.compactMap { consumed.contains($0.0) ? nil : $0.0 }
+                if !options.keepExtra { item.ignored = feature.properties.compactMap { consumed.contains($0.0) ? nil : $0.0 } }
                 if case .string(let s)? = feature.id, Int64(s) == nil { item.idNotKept = true }
                 let row = try prepare(feature, declaredCRS: record.declaredCRS)
                 item.payload = .row(row, blob: SpatiaLiteBlob.encode(row.geometry))
@@ -213,7 +224,7 @@ final class FeaturePreparer {
                 throw FeatureProblem(e.description)
             }
         }
-        let row = try layer.row(for: feature, mapping: options.mapping)
+        let row = try layer.row(for: feature, mapping: options.mapping, keepExtra: options.keepExtra)
         if let reason = geos.invalidityReason(row.geometry) { throw FeatureProblem("invalid geometry: \(reason)") }
         // The geometry_columns constraint SpatiaLite's trigger would check, by construction.
         precondition(row.geometry.kind.rawValue.uppercased() == layer.columnGeometry, "row geometry does not match the column")

@@ -7,7 +7,8 @@ import Synchronization
 final class QueryIndexCache: Sendable {
     struct State {
         var locator: Locator?
-        var resources: ResourceIndex?
+        /// Nearest-feature indexes of point layers (resources and defined point layers).
+        var points: [Layer: ResourceIndex] = [:]
         var shapes: [Layer: LayerIndex] = [:]
         /// Bumped by every write: an index built from an older snapshot is used once but not kept.
         var generation = 0
@@ -33,8 +34,19 @@ final class QueryIndexCache: Sendable {
         try cached(\.shapes[layer], build)
     }
 
-    func resources(_ build: () throws -> ResourceIndex) rethrows -> ResourceIndex {
-        try cached(\.resources, build)
+    func points(_ layer: Layer, _ build: () throws -> ResourceIndex) rethrows -> ResourceIndex {
+        try cached(\.points[layer], build)
+    }
+
+    /// Forgets the indexes of `layers` (their definition changed, or they are gone).
+    func drop(_ layers: Set<Layer>) {
+        state.withLock {
+            for l in layers {
+                $0.points[l] = nil
+                $0.shapes[l] = nil
+            }
+            $0.generation += 1
+        }
     }
 
     /// The index at `slot`, built by `build` when missing; kept only if no write came in between.
@@ -96,38 +108,55 @@ extension GeoStore {
     }
 
     /// The nearest-resource index, built from the store on first use.
-    public func resourceIndex() throws -> ResourceIndex {
-        try queryIndexes.resources(freshResourceIndex)
+    public func resourceIndex() throws -> ResourceIndex { try pointIndex(.resources) }
+
+    /// The nearest-feature index of a point layer (resources, or a defined point layer), built on first use.
+    public func pointIndex(_ layer: Layer) throws -> ResourceIndex {
+        guard layer.geometry == .point else { throw StoreError("\(layer.name) is not a point layer: nearest answers point layers only") }
+        return try queryIndexes.points(layer) { try freshPointIndex(layer) }
     }
 
-    /// The nearest-resource index read from the store now, bypassing the cache.
-    func freshResourceIndex() throws -> ResourceIndex { try read { try ResourceIndex(resources: Self.resourceRows($0, ids: nil)) } }
+    /// A point layer's index read from the store now, bypassing the cache.
+    func freshPointIndex(_ layer: Layer) throws -> ResourceIndex { try read { try ResourceIndex(resources: Self.pointRows($0, layer, ids: nil)) } }
 
-    /// The resources of the store (`ids` nil), or those of `ids` that exist, by id.
-    static func resourceRows(_ db: Connection, ids: Set<Int64>?) throws -> [ResourceInfo] {
+    /// The features of a point layer as the nearest index keeps them (`ids` nil: all), by id. Resources keep
+    /// their type, name, capacity and status, and their extra attributes as `properties`; a defined layer's
+    /// feature takes its `type`, `name` and `status` fields where it has them, and keeps every property.
+    static func pointRows(_ db: Connection, _ layer: Layer, ids: Set<Int64>?) throws -> [ResourceInfo] {
         var out: [ResourceInfo] = []
-        let sql = "SELECT id, type, name, capacity, status, geom FROM resources"
-        let s = try db.prepare(ids == nil ? sql + " ORDER BY id" : sql + " WHERE id = ?")
-        func readRows() throws {
-            while try s.step() {
-                guard case .point(let p) = try Self.geometry(s, 5) else { continue }
-                out.append(ResourceInfo(id: s.int64(0), type: s.text(1) ?? "", name: s.text(2), capacity: s.value(3).integer,
-                    status: s.text(4) ?? "in_service", position: p))
+        let fields = layer.fields
+        func index(_ name: String) -> Int? { fields.firstIndex { $0.name == name } }
+        let (type, name, capacity, status) = (index("type"), index("name"), index("capacity"), index("status"))
+        let builtIn = layer.rules == .resources
+        func readRow(_ row: StoredRow) {
+            guard case .point(let p) = row.geometry else { return }
+            var properties = row.extra
+            if !builtIn {
+                var members = zip(fields, row.values).filter { $0.1 != .null }.map { ($0.0.name, $0.0.json($0.1)) }
+                members += Layer.extraMembers(row.extra)
+                var bytes: [UInt8] = []
+                GeoJSONWriter.value(.object(members), into: &bytes)
+                properties = members.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
             }
+            out.append(ResourceInfo(id: row.id, type: type.flatMap { row.values[$0].text } ?? (builtIn ? "" : layer.name), name: name.flatMap { row.values[$0].text },
+                capacity: capacity.flatMap { row.values[$0].integer }, status: status.flatMap { row.values[$0].text } ?? (builtIn ? "in_service" : ""),
+                position: p, properties: properties))
         }
+        let sql = "SELECT \(selectList(layer)) FROM \(layer.table)"
+        let s = try db.prepare(ids == nil ? sql + " ORDER BY id" : sql + " WHERE id = ?")
         if let ids {
             for id in ids.sorted() {
                 s.reset()
                 try s.bind(.integer(id), at: 1)
-                try readRows()
+                while try s.step() { readRow(try storedRow(s, fields.count)) }
             }
         } else {
-            try readRows()
+            while try s.step() { readRow(try storedRow(s, fields.count)) }
         }
         return out
     }
 
-    /// A layer's features by box, for `around`, built from the store on first use.
+    /// A layer's features by box, for `around` and tiles, built from the store on first use.
     public func shapeIndex(_ layer: Layer) throws -> LayerIndex {
         try queryIndexes.shapes(layer) { try freshShapeIndex(layer) }
     }
@@ -138,9 +167,9 @@ extension GeoStore {
     }
 
     /// A layer's rows (`ids` nil), or those of `ids` that exist, by id.
-    func layerRows(_ db: Connection, _ layer: Layer, ids: Set<Int64>?) throws -> [(id: Int64, geometry: Geometry, values: [FieldValue])] {
-        var features: [(id: Int64, geometry: Geometry, values: [FieldValue])] = []
-        try forEachRow(db, layer: layer, bbox: nil, ids: ids) { id, values, geometry in features.append((id, geometry, values)) }
+    func layerRows(_ db: Connection, _ layer: Layer, ids: Set<Int64>?) throws -> [StoredRow] {
+        var features: [StoredRow] = []
+        try forEachRow(db, layer: layer, bbox: nil, ids: ids) { features.append($0) }
         return features
     }
 
@@ -149,8 +178,12 @@ extension GeoStore {
     public var queryIndexStatus: [QueryIndexStatus] {
         let s = queryIndexes.current
         var out = [QueryIndexStatus(name: "locate", built: s.locator != nil, rows: s.locator?.gridCount ?? 0, pendingChanges: 0)]
-        out.append(QueryIndexStatus(name: "nearest", built: s.resources != nil, rows: s.resources?.count ?? 0, pendingChanges: s.resources?.pendingChanges ?? 0))
-        for layer in Layer.allCases {
+        for layer in layers where layer.geometry == .point {
+            let index = s.points[layer]
+            out.append(QueryIndexStatus(name: layer == .resources ? "nearest" : "nearest \(layer.name)", built: index != nil, rows: index?.count ?? 0,
+                pendingChanges: index?.pendingChanges ?? 0))
+        }
+        for layer in layers {
             let index = s.shapes[layer]
             out.append(QueryIndexStatus(name: "features \(layer.rawValue)", built: index != nil, rows: index?.count ?? 0, pendingChanges: index?.pendingChanges ?? 0))
         }
@@ -161,8 +194,10 @@ extension GeoStore {
     /// start; one-shot commands build only what they ask for).
     public func prepareQueryIndexes() throws {
         _ = try locator()
-        _ = try resourceIndex()
-        for layer in Layer.allCases { _ = try shapeIndex(layer) }
+        for layer in layers {
+            if layer.geometry == .point { _ = try pointIndex(layer) }
+            _ = try shapeIndex(layer)
+        }
     }
 
     /// The indexes after a write whose changes are `changes`, read through `db` inside the write's
@@ -175,11 +210,11 @@ extension GeoStore {
         var next = state
         var change = StoreChange()
         if next.locator != nil && (changes.touches(.grids) || changes.touches(.communities)) { next.locator = try Self.buildLocator(db) }
-        if let index = next.resources, changes.touches(.resources) {
-            if let ids = changes.rows[.resources] {
-                next.resources = index.applying(ids: ids, rows: try Self.resourceRows(db, ids: ids))
+        for (layer, index) in state.points where changes.touches(layer) {
+            if let ids = changes.rows[layer] {
+                next.points[layer] = index.applying(ids: ids, rows: try Self.pointRows(db, layer, ids: ids))
             } else {
-                next.resources = ResourceIndex(resources: try Self.resourceRows(db, ids: nil))
+                next.points[layer] = ResourceIndex(resources: try Self.pointRows(db, layer, ids: nil))
             }
         }
         for (layer, index) in state.shapes where changes.touches(layer) {
@@ -194,18 +229,23 @@ extension GeoStore {
             }
         }
         // Layers without a built index: where their features were is not known here.
-        for layer in Layer.allCases where changes.touches(layer) && state.shapes[layer] == nil { change.wholeLayers.insert(layer) }
+        for layer in layers where changes.touches(layer) && state.shapes[layer] == nil { change.wholeLayers.insert(layer) }
         return (next, change)
     }
 
     /// The situation within `radius` metres of `p`: its owner, and the buildings, resources and roads there.
     public func around(_ p: Position, radius: Double) throws -> AroundResult {
         let resources = try resourceIndex()
+        var others: [(layer: Layer, found: [(entry: ShapeIndex.Entry, distance: Double)])] = []
+        for layer in layers where !layer.isBuiltIn {
+            let found = try shapeIndex(layer).within(p, radius: radius)
+            if !found.isEmpty { others.append((layer, found)) }
+        }
         return AroundResult(
             center: p, radius: radius, location: try locate(p),
             buildings: try shapeIndex(.buildings).within(p, radius: radius),
             resources: resources.nearest(p, k: resources.count, within: radius),
-            roads: try shapeIndex(.roads).within(p, radius: radius))
+            roads: try shapeIndex(.roads).within(p, radius: radius), others: others)
     }
 
     /// Bytes held by every in-memory query index (building any not built yet).

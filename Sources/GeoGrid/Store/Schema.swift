@@ -66,7 +66,58 @@ enum Schema {
             """,
             "SELECT AddGeometryColumn('roads', 'geom', 4326, 'MULTILINESTRING', 'XY', 1)",
             "SELECT CreateSpatialIndex('roads', 'geom')",
-        ]
+        ],
+        // 2: the open store: every attribute kept, layers of the city's own, tokens and the audit.
+        [
+            // Properties no field takes, as a JSON object in text (QGIS and GDAL show it as a string column).
+            "ALTER TABLE communities ADD COLUMN extra_properties TEXT",
+            "ALTER TABLE grids ADD COLUMN extra_properties TEXT",
+            "ALTER TABLE buildings ADD COLUMN extra_properties TEXT",
+            "ALTER TABLE resources ADD COLUMN extra_properties TEXT",
+            "ALTER TABLE roads ADD COLUMN extra_properties TEXT",
+            // The catalogue: a defined layer's definition (fields, title, tile properties), or a built-in
+            // layer's settings, as JSON.
+            """
+            CREATE TABLE geogrid_layers (
+                name TEXT PRIMARY KEY,
+                definition TEXT NOT NULL,
+                created TEXT NOT NULL)
+            """,
+            // Bearer tokens: only a SHA-256 of each is kept.
+            """
+            CREATE TABLE geogrid_tokens (
+                id INTEGER PRIMARY KEY,
+                name TEXT,
+                role TEXT NOT NULL CHECK (role IN ('viewer', 'dispatcher', 'planner', 'admin')),
+                scopes TEXT NOT NULL DEFAULT '[]',
+                hash TEXT NOT NULL UNIQUE,
+                created TEXT NOT NULL,
+                expires TEXT,
+                revoked TEXT)
+            """,
+            // Every write, with the feature before and after as GeoJSON; rows are never changed or removed.
+            """
+            CREATE TABLE geogrid_audit (
+                id INTEGER PRIMARY KEY,
+                time TEXT NOT NULL,
+                token_id INTEGER,
+                token_name TEXT,
+                collection TEXT NOT NULL,
+                feature_id INTEGER,
+                operation TEXT NOT NULL,
+                before TEXT,
+                after TEXT)
+            """,
+            "CREATE INDEX geogrid_audit_feature ON geogrid_audit (collection, feature_id)",
+            """
+            CREATE TRIGGER geogrid_audit_append_only_update BEFORE UPDATE ON geogrid_audit
+            BEGIN SELECT RAISE(ABORT, 'the audit is append-only'); END
+            """,
+            """
+            CREATE TRIGGER geogrid_audit_append_only_delete BEFORE DELETE ON geogrid_audit
+            BEGIN SELECT RAISE(ABORT, 'the audit is append-only'); END
+            """,
+        ],
     ]
 
     static var latestVersion: Int { migrations.count }
