@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 run_packages=(pkg-config libsqlite3-dev libspatialite-dev libsqlite3-mod-spatialite libgeos-dev libproj-dev zlib1g-dev
   curl ca-certificates python3 python3-pil python3-numpy fonts-dejavu-core)
-test_packages=(gdal-bin osmium-tool python3 python3-shapely python3-pyproj python3-venv curl)
+test_packages=(gdal-bin osmium-tool python3 python3-shapely python3-pyproj python3-venv curl sqlite3)
 
 case "${1:-run}" in
   run) wanted=("${run_packages[@]}") ;;

@@ -109,13 +109,18 @@ struct FeaturesAPI {
     func items(_ request: Request, _ layer: Layer) throws -> Response {
         let q = Parameters(request)
         let known: Set<String> = ["bbox", "bbox-crs", "limit", "offset", "crs", "f"]
-        let fieldNames = Set(layer.fields.map(\.name))
-        for key in q.values.keys where !known.contains(key) && !fieldNames.contains(key) {
-            throw Problem.badRequest("unknown parameter \(key); filters: \(layer.fields.map(\.name).joined(separator: ", "))")
-        }
         var query = FeatureQuery(layer: layer, limit: try q.integer("limit", in: 1...Self.maxLimit) ?? Self.defaultLimit)
         query.offset = try q.integer("offset", in: 0...Int.max / 2) ?? 0
-        query.equals = q.values.filter { fieldNames.contains($0.key) }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        // Any other parameter filters by a property: a field (`?community_code=…`) or an extra attribute
+        // (`?FLOW=1060`), whose names a layer does not fix in advance.
+        // A name that is neither a field nor held by any feature's extra attributes is a parameter the API does
+        // not define: 400, as OGC API Features Part 1 requires (/req/core/query-param-unknown).
+        for key in q.values.keys where !known.contains(key) && layer.field(named: key) == nil {
+            guard !key.contains("\""), try store.hasExtraAttribute(layer, key) else {
+                throw Problem.badRequest("unknown parameter \(key): not a property of \(layer.name) (fields: \(layer.fields.map(\.name).joined(separator: ", ")))")
+            }
+        }
+        query.equals = q.values.filter { !known.contains($0.key) }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         let outCRS = try Self.crs(q, "crs")
         if let text = q.string("bbox") {
             let n = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }

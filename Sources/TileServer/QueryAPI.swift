@@ -23,12 +23,19 @@ struct QueryAPI {
         let (given, crs) = try q.point()
         let k = try q.integer("k", in: 1...Self.maxK) ?? 5
         let within = try q.number("within", in: 0...20_000_000)
-        let hits = try store.nearest(crs.toWGS84(given), k: k, types: q.list("type"), statuses: q.list("status"), within: within).map { h in
+        var layer = Layer.resources
+        if let name = q.string("layer") {
+            guard let found = store.layers.first(where: { $0.name == name }), found.geometry == .point else {
+                throw Problem.badRequest("layer must be a point layer: \(store.layers.filter { $0.geometry == .point }.map(\.name).joined(separator: ", ")), not \(name)")
+            }
+            layer = found
+        }
+        let hits = try store.pointIndex(layer).nearest(crs.toWGS84(given), k: k, types: q.list("type"), statuses: q.list("status"), within: within).map { h in
             var h = h
             h.resource.position = crs.fromWGS84(h.resource.position)
             return h
         }
-        return .json(QueryJSON.nearest(hits, at: given))
+        return .json(QueryJSON.nearest(hits, at: given, layer: layer))
     }
 
     func around(_ q: Parameters) throws -> Response {

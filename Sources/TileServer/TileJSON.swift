@@ -73,7 +73,7 @@ struct TileJSONAPI {
         var typeMatch: [JSONValue] = [s("match"), get("type")]
         for (t, c) in typeColours { typeMatch += [s(t), s(c)] }
         typeMatch.append(s("#636363"))
-        let layers: [JSONValue] = [
+        var layers: [JSONValue] = [
             layer("background", "background", nil, paint: [("background-color", s("#f4f1ea"))]),
             layer("communities-fill", "fill", .communities, paint: [("fill-color", s("#e8e2d0")), ("fill-opacity", n(0.6))],
                 filter: .array([s("=="), get("level"), s("community")])),
@@ -105,6 +105,25 @@ struct TileJSONAPI {
                 ("circle-stroke-color", s("#ffffff")), ("circle-stroke-width", n(1)),
             ]),
         ]
+        // The city's own layers: a default look per geometry type, each in a colour of its own (from its name,
+        // so a layer keeps its colour from one request to the next), beneath the resources.
+        var defined: [JSONValue] = []
+        for l in store.layers where !l.isBuiltIn {
+            let palette = ["#e6550d", "#31a354", "#756bb1", "#636363", "#3182bd", "#de2d26", "#8c6d31", "#17becf"]
+            let colour = palette[Int(l.name.utf8.reduce(UInt32(5381)) { ($0 &* 33) &+ UInt32($1) } % UInt32(palette.count))]
+            switch l.geometry {
+            case .point:
+                defined.append(layer("\(l.name)-point", "circle", l, minzoom: l.minZoom, paint: [
+                    ("circle-color", s(colour)), ("circle-radius", n(4)), ("circle-stroke-color", s("#ffffff")), ("circle-stroke-width", n(1)),
+                ]))
+            case .line:
+                defined.append(layer("\(l.name)-line", "line", l, minzoom: l.minZoom, paint: [("line-color", s(colour)), ("line-width", n(2))]))
+            case .polygon:
+                defined.append(layer("\(l.name)-fill", "fill", l, minzoom: l.minZoom, paint: [("fill-color", s(colour)), ("fill-opacity", n(0.3))]))
+                defined.append(layer("\(l.name)-outline", "line", l, minzoom: l.minZoom, paint: [("line-color", s(colour)), ("line-width", n(1))]))
+            }
+        }
+        layers.insert(contentsOf: defined, at: layers.count - 1)
         let gridExtent = try store.shapeIndex(.grids).extent
         let center: [Double] = gridExtent.map { [($0.minX + $0.maxX) / 2, ($0.minY + $0.maxY) / 2] } ?? [0, 0]
         return .json(.object([

@@ -8,7 +8,8 @@ public enum LayerDefinition {
     /// Checks a definition and returns the layer it defines.
     public static func layer(from json: JSONValue) throws(FeatureProblem) -> Layer {
         guard case .object(let members) = json else { throw FeatureProblem("a layer definition is a JSON object") }
-        let known: Set<String> = ["name", "title", "geometry", "fields", "tile_properties", "min_zoom"]
+        // `built_in` and `count`, as `layer list --json` prints them, are read past, so its output can be fed back.
+        let known: Set<String> = ["name", "title", "geometry", "fields", "tile_properties", "min_zoom", "built_in", "count"]
         for (k, _) in members where !known.contains(k) {
             throw FeatureProblem("a layer definition has no member '\(k)' (members: \(known.sorted().joined(separator: ", ")))")
         }
@@ -189,7 +190,17 @@ extension GeoStore {
         return try write { db in
             let count = Int(try db.scalar("SELECT count(*) FROM \(layer.table)").integer ?? 0)
             if count > 0 && !force { throw StoreError("layer \(name) holds \(count) features: drop it with --force to delete them too") }
-            guard try db.scalar("SELECT DropGeoTable(?)", [.text(name)]) == .integer(1) else { throw StoreError("SpatiaLite could not drop \(name)") }
+            // DropGeoTable refuses to run inside a transaction, so its steps are done here, in ours: the R*Tree,
+            // the registration (triggers and geometry_columns), the metadata rows DiscardGeometryColumn leaves, the table.
+            guard try db.scalar("SELECT DisableSpatialIndex(?, 'geom')", [.text(name)]) == .integer(1) else { throw StoreError("SpatiaLite could not drop the index of \(name)") }
+            try db.execute("DROP TABLE IF EXISTS \(layer.spatialIndex)")
+            guard try db.scalar("SELECT DiscardGeometryColumn(?, 'geom')", [.text(name)]) == .integer(1) else { throw StoreError("SpatiaLite could not unregister \(name)") }
+            for meta in ["geometry_columns_statistics", "geometry_columns_time", "geometry_columns_auth", "geometry_columns_field_infos"] {
+                let d = try db.prepare("DELETE FROM \(meta) WHERE lower(f_table_name) = lower(?)")
+                try d.bind([.text(name)])
+                try d.step()
+            }
+            try db.execute("DROP TABLE \(layer.table)")
             let s = try db.prepare("DELETE FROM geogrid_layers WHERE name = ?")
             try s.bind([.text(name)])
             try s.step()

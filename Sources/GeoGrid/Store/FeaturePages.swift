@@ -80,6 +80,14 @@ extension GeoStore {
         }
     }
 
+    /// Whether any feature of `layer` has an extra attribute of this name.
+    public func hasExtraAttribute(_ layer: Layer, _ name: String) throws -> Bool {
+        guard !name.contains("\"") else { return false }
+        return try read { db in
+            try db.scalar("SELECT EXISTS (SELECT 1 FROM \(layer.table) WHERE json_type(\(Layer.extraColumn), ?) IS NOT NULL)", [.text("$.\"\(name)\"")]) == .integer(1)
+        }
+    }
+
     /// One feature by id, or nil.
     public func feature(_ layer: Layer, id: Int64) throws -> Feature? {
         try read { db in

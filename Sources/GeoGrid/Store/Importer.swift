@@ -224,11 +224,42 @@ final class FeaturePreparer {
                 throw FeatureProblem(e.description)
             }
         }
-        let row = try layer.row(for: feature, mapping: options.mapping, keepExtra: options.keepExtra)
+        var row = try layer.row(for: feature, mapping: options.mapping, keepExtra: options.keepExtra)
+        // CSV has only text: an extra attribute that reads as a JSON number or boolean is kept as one (so a
+        // hydrant's flow is 1060, not "1060"); "007" and "1,5" stay text.
+        if options.format == .csv { row.extra = row.extra.map { ($0.0, Self.typed($0.1)) } }
         if let reason = geos.invalidityReason(row.geometry) { throw FeatureProblem("invalid geometry: \(reason)") }
         // The geometry_columns constraint SpatiaLite's trigger would check, by construction.
         precondition(row.geometry.kind.rawValue.uppercased() == layer.columnGeometry, "row geometry does not match the column")
         return row
+    }
+
+    static func typed(_ v: JSONValue) -> JSONValue {
+        guard case .string(let s) = v else { return v }
+        if s == "true" { return .bool(true) }
+        if s == "false" { return .bool(false) }
+        let b = Array(s.utf8)
+        var i = 0
+        if i < b.count, b[i] == 45 { i += 1 }
+        guard i < b.count, b[i] >= 48, b[i] <= 57 else { return v }
+        if b[i] == 48 && i + 1 < b.count && b[i + 1] >= 48 && b[i + 1] <= 57 { return v }  // a leading zero: a code
+        while i < b.count, b[i] >= 48, b[i] <= 57 { i += 1 }
+        if i < b.count, b[i] == 46 {
+            i += 1
+            let start = i
+            while i < b.count, b[i] >= 48, b[i] <= 57 { i += 1 }
+            if i == start { return v }
+        }
+        if i < b.count, b[i] == 101 || b[i] == 69 {
+            i += 1
+            if i < b.count, b[i] == 43 || b[i] == 45 { i += 1 }
+            let start = i
+            while i < b.count, b[i] >= 48, b[i] <= 57 { i += 1 }
+            if i == start { return v }
+        }
+        // Integers past 15 digits (ids, phone-like codes) would not survive a double: kept as text.
+        guard i == b.count, b.count <= 15 || b.contains(46) || b.contains(101) || b.contains(69), let d = Double(s), d.isFinite else { return v }
+        return .number(d)
     }
 
     private func transformer(for crs: String) throws -> ProjTransform {
