@@ -1,8 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// The core (GeoGrid) depends on no Swift package: only Foundation and the system C libraries
-// SQLite/SpatiaLite, GEOS and PROJ, each wired through a system-library target below.
+// The core (GeoGrid) depends on Foundation, the system C libraries SQLite/SpatiaLite, GEOS and PROJ (each
+// wired through a system-library target below), and swift-crypto for SHA-256 (tokens are stored hashed).
 let strict: [SwiftSetting] = [.unsafeFlags(["-warnings-as-errors"])]
 
 let package = Package(
@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         .systemLibrary(
@@ -28,7 +29,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Two static inline C functions (a prefetch hint, sincos) that Swift cannot express.
         .target(name: "CSupport"),
-        .target(name: "GeoGrid", dependencies: ["CSQLite", "CGEOS", "CPROJ", "CSupport"], swiftSettings: strict),
+        .target(
+            name: "GeoGrid", dependencies: ["CSQLite", "CGEOS", "CPROJ", "CSupport", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
         // The HTTP service: vector tiles, OGC API Features, the query API and the demo map, on Hummingbird 2.
         .target(
             name: "TileServer",

@@ -8,6 +8,7 @@ import Hummingbird
 /// `/collections/{id}/items/{featureId}`. Item pages are streamed from one read snapshot as they are read.
 struct FeaturesAPI {
     let store: GeoStore
+    let auth: Auth
     static let defaultLimit = 10
     static let maxLimit = 100_000
     static let crs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -24,6 +25,11 @@ struct FeaturesAPI {
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
         "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+        // Part 4 (draft): POST, PUT, PATCH (JSON Merge Patch), DELETE, with ETag / If-Match.
+        "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+        "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+        "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/optimistic-locking-etags",
+        "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
     ]
 
     func add(to router: Router<BasicRequestContext>) {
@@ -48,7 +54,7 @@ struct FeaturesAPI {
             let layer = try layer(context)
             return try respond(request, collection(layer, base: TileJSONAPI.base(of: request)), title: layer.title)
         }
-        router.get("collections/:id/items") { request, context in try items(request, layer(context)) }
+        router.get("collections/:id/items") { request, context in try items(request, layer(context), auth.reader(request)) }
         router.get("collections/:id/items/:featureId") { request, context in try item(request, context) }
     }
 
@@ -106,7 +112,18 @@ struct FeaturesAPI {
         return found
     }
 
-    func items(_ request: Request, _ layer: Layer) throws -> Response {
+    /// Removes what the caller may not see of each feature (personal fields outside its scope). Made on the
+    /// thread that uses it (it owns a GEOS context).
+    func redactor(_ token: Token?, _ layer: Layer) throws -> ((Feature) -> Feature)? {
+        guard !layer.personalFields.isEmpty else { return nil }
+        guard let token, token.role >= .dispatcher else { return { Auth.redacted($0, layer) } }
+        if token.scopes.isEmpty { return nil }
+        let locator = try store.locator()
+        let geos = GEOSContext()
+        return { f in Access.seesPersonal(token, codes: Access.areaCodes(layer, f, locator: locator, geos: geos)) ? f : Auth.redacted(f, layer) }
+    }
+
+    func items(_ request: Request, _ layer: Layer, _ token: Token?) throws -> Response {
         let q = Parameters(request)
         let known: Set<String> = ["bbox", "bbox-crs", "limit", "offset", "crs", "f"]
         var query = FeatureQuery(layer: layer, limit: try q.integer("limit", in: 1...Self.maxLimit) ?? Self.defaultLimit)
@@ -137,7 +154,7 @@ struct FeaturesAPI {
             guard a.lon <= b.lon, a.lat <= b.lat else { throw Problem.badRequest("bbox must have its minimum before its maximum") }
             query.bbox = BBox(minX: a.lon, minY: a.lat, maxX: b.lon, maxY: b.lat)
         }
-        if try wantsHTML(request, q) { return try itemsHTML(query, layer) }
+        if try wantsHTML(request, q) { return try itemsHTML(query, layer, token) }
         let base = TileJSONAPI.base(of: request)
         let others = q.values.filter { $0.key != "offset" }.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.encode($0.value))" }
         let pageLink: @Sendable (Int, String) -> JSONValue = { offset, rel in
@@ -160,6 +177,7 @@ struct FeaturesAPI {
                     out.removeAll(keepingCapacity: true)
                 }
                 let writer = GeoJSONWriter()
+                let redact = try? self.redactor(token, layer)
                 var transform: ProjTransform?
                 if outCRS.proj == "EPSG:3857" { transform = try? ProjTransform(from: "OGC:CRS84", to: "EPSG:3857") }
                 out.append(contentsOf: #"{"type":"FeatureCollection","features":["#.utf8)
@@ -168,7 +186,7 @@ struct FeaturesAPI {
                     let matched = try store.features(page) { feature in
                         // A client gone: stop reading (the snapshot's transaction ends with it).
                         if cancelled { throw CancellationError() }
-                        var f = feature
+                        var f = redact.flatMap { $0 }?(feature) ?? feature
                         if let transform { f.geometry = try f.geometry.mapPositions { try transform.transform($0) } }
                         if outCRS.latFirst { f.geometry = f.geometry.mapPositions { Position($0.lat, $0.lon) } }
                         if returned > 0 { out.append(UInt8(ascii: ",")) }
@@ -199,10 +217,17 @@ struct FeaturesAPI {
 
     func item(_ request: Request, _ context: BasicRequestContext) throws -> Response {
         let layer = try layer(context)
+        let token = try auth.reader(request)
         let q = Parameters(request)
         guard let id = Int64(context.parameters.get("featureId") ?? "") else { throw Problem(.notFound, "no such feature") }
         let outCRS = try Self.crs(q, "crs")
         guard var feature = try store.feature(layer, id: id) else { throw Problem(.notFound, "no feature \(id) in \(layer.rawValue)") }
+        // The ETag is the stored feature's (what If-Match compares), whatever the caller is shown of it.
+        let etag = GeoStore.etag(feature)
+        if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag }) {
+            return Response(status: .notModified, headers: [.eTag: etag])
+        }
+        if let redact = try redactor(token, layer) { feature = redact(feature) }
         if outCRS.proj == "EPSG:3857" {
             let t = try ProjTransform(from: "OGC:CRS84", to: "EPSG:3857")
             feature.geometry = try feature.geometry.mapPositions { try t.transform($0) }
@@ -221,6 +246,7 @@ struct FeaturesAPI {
         if try wantsHTML(request, q) { return html(layer.title + " \(id)", "<pre>" + Self.escape(String(decoding: out, as: UTF8.self)) + "</pre>") }
         var response = Response.json(out, contentType: "application/geo+json")
         response.headers[HTTPField.Name("Content-Crs")!] = "<\(outCRS.uri)>"
+        response.headers[.eTag] = etag
         return response
     }
 
@@ -249,9 +275,11 @@ struct FeaturesAPI {
         return .json(json)
     }
 
-    func itemsHTML(_ query: FeatureQuery, _ layer: Layer) throws -> Response {
+    func itemsHTML(_ query: FeatureQuery, _ layer: Layer, _ token: Token?) throws -> Response {
         var rows = ""
-        let matched = try store.features(query) { f in
+        let redact = try redactor(token, layer)
+        let matched = try store.features(query) { feature in
+            let f = redact?(feature) ?? feature
             let props = f.properties.map { "\(Self.escape($0.0)): \(Self.escape($0.1.stringValue ?? $0.1.numberValue.map { String($0) } ?? ""))" }.joined(separator: ", ")
             if case .int(let id) = f.id { rows += "<tr><td><a href=\"items/\(id)?f=html\">\(id)</a></td><td>\(props)</td></tr>\n" }
         }

@@ -9,6 +9,8 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     public var detail: String
     /// A short, fixed summary of the problem type (the status's reason unless given).
     public var title: String?
+    /// Headers the answer carries (WWW-Authenticate with a 401, Allow with a 405).
+    public var headers: HTTPFields = [:]
 
     public init(_ status: HTTPResponse.Status, _ detail: String, title: String? = nil) {
         self.status = status
@@ -19,7 +21,9 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     public static func badRequest(_ detail: String) -> Problem { Problem(.badRequest, detail) }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        Self.response(status: status, title: title ?? status.reasonPhrase, detail: detail, instance: request.uri.path)
+        var response = Self.response(status: status, title: title ?? status.reasonPhrase, detail: detail, instance: request.uri.path)
+        for field in headers { response.headers.append(field) }
+        return response
     }
 
     static func response(status: HTTPResponse.Status, title: String, detail: String, instance: String) -> Response {

@@ -5,21 +5,30 @@ import Hummingbird
 /// The dispatch queries over HTTP: the JSON of `geo-cli locate/nearest/around --json`, from the same indexes.
 struct QueryAPI {
     let store: GeoStore
+    let auth: Auth
     static let maxK = 1_000
     static let maxRadius = 5_000.0
 
     func add(to router: Router<BasicRequestContext>) {
-        router.get("locate") { request, _ in try locate(Parameters(request)) }
-        router.get("nearest") { request, _ in try nearest(Parameters(request)) }
-        router.get("around") { request, _ in try around(Parameters(request)) }
+        router.get("locate") { request, _ in try locate(Parameters(request), auth.reader(request)) }
+        router.get("nearest") { request, _ in try nearest(Parameters(request), auth.reader(request)) }
+        router.get("around") { request, _ in try around(Parameters(request), auth.reader(request)) }
     }
 
-    func locate(_ q: Parameters) throws -> Response {
+    /// Whether the caller sees personal fields at `p` (the grid worker's phone): within its scope.
+    func personal(_ token: Token?, at p: Position) throws -> Bool {
+        guard token != nil else { return false }
+        let r = try store.locate(p)
+        return Access.seesPersonal(token, codes: [r.grid?.communityCode, r.community?.code, r.street?.code, r.district?.code].compactMap { $0 })
+    }
+
+    func locate(_ q: Parameters, _ token: Token?) throws -> Response {
         let (given, crs) = try q.point()
-        return .json(QueryJSON.locate(try store.locate(crs.toWGS84(given)), at: given))
+        let p = crs.toWGS84(given)
+        return .json(QueryJSON.locate(try store.locate(p), at: given, personal: try personal(token, at: p)))
     }
 
-    func nearest(_ q: Parameters) throws -> Response {
+    func nearest(_ q: Parameters, _ token: Token?) throws -> Response {
         let (given, crs) = try q.point()
         let k = try q.integer("k", in: 1...Self.maxK) ?? 5
         let within = try q.number("within", in: 0...20_000_000)
@@ -35,14 +44,15 @@ struct QueryAPI {
             h.resource.position = crs.fromWGS84(h.resource.position)
             return h
         }
-        return .json(QueryJSON.nearest(hits, at: given, layer: layer))
+        return .json(QueryJSON.nearest(hits, at: given, layer: layer, personal: try personal(token, at: crs.toWGS84(given))))
     }
 
-    func around(_ q: Parameters) throws -> Response {
+    func around(_ q: Parameters, _ token: Token?) throws -> Response {
         let (given, crs) = try q.point()
         let radius = try q.number("radius", in: 1...Self.maxRadius) ?? 200
         var out: [UInt8] = []
-        QueryJSON.around(try store.around(crs.toWGS84(given), radius: radius), crs: crs, given: given, into: &out)
+        let p = crs.toWGS84(given)
+        QueryJSON.around(try store.around(p, radius: radius), crs: crs, given: given, personal: try personal(token, at: p), into: &out)
         return .json(out, contentType: "application/geo+json")
     }
 }

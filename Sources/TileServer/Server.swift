@@ -16,6 +16,9 @@ public struct ServerConfiguration: Sendable {
     public var mapAssets: String
     /// Where the label glyphs are (scripts/make-glyphs.py).
     public var glyphs: String
+    /// Whether anonymous callers may read (everything but personal fields); false: every route but /health
+    /// needs a token.
+    public var publicRead = true
 
     public init(host: String = "127.0.0.1", port: Int = 8080, corsOrigins: [String] = ["*"], tileCacheBytes: Int = 256 << 20,
         mapAssets: String = "var/maplibre", glyphs: String = "var/glyphs"
@@ -29,8 +32,9 @@ public struct ServerConfiguration: Sendable {
     }
 }
 
-/// GeoGrid's HTTP service over one store: the query API, health and metrics (tiles, OGC API Features and the
-/// demo map join it). Every route reads the store's in-memory indexes or a read snapshot; none writes.
+/// GeoGrid's HTTP service over one store: the query API, vector tiles, OGC API Features (with Part 4 edits),
+/// health, metrics and the demo map. Reads come from the store's in-memory indexes or a read snapshot; writes
+/// go through `GeoStore.edit`, with the caller's token.
 public struct GeoGridServer: Sendable {
     public let store: GeoStore
     public let configuration: ServerConfiguration
@@ -52,11 +56,15 @@ public struct GeoGridServer: Sendable {
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: CORSMiddleware(allowed: configuration.corsOrigins))
         router.add(middleware: ProblemMiddleware())
-        QueryAPI(store: store).add(to: router)
+        let auth = Auth(store: store, publicRead: configuration.publicRead)
+        router.add(middleware: PublicReadMiddleware(auth: auth))
+        QueryAPI(store: store, auth: auth).add(to: router)
         TileJSONAPI(store: store).add(to: router)
         MapPage(assets: configuration.mapAssets).add(to: router)
         GlyphsAPI(folder: configuration.glyphs).add(to: router)
-        FeaturesAPI(store: store).add(to: router)
+        let features = FeaturesAPI(store: store, auth: auth)
+        features.add(to: router)
+        FeatureEditsAPI(store: store, auth: auth, features: features).add(to: router)
         TileAPI(store: store, cache: tiles, metrics: metrics).add(to: router)
         router.get("health") { _, _ in try health() }
         router.get("metrics") { _, _ in

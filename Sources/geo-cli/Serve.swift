@@ -23,10 +23,13 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Bound of the tile cache in MiB; 0 for none.") var tileCacheMib = 256
     @Option(help: "Seconds between checks for writes to the file by other processes (QGIS editing it); 0 for none.")
     var watchSeconds = 2.0
+    @Option(help: "Anonymous reads: all (everything but personal fields; the default) or none (every route but /health needs a token).")
+    var publicRead = "all"
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         guard (0...65_536).contains(tileCacheMib) else { throw ValidationError("--tile-cache-mib must be 0 (no cache) to 65536") }
+        guard publicRead == "all" || publicRead == "none" else { throw ValidationError("--public-read must be all or none") }
         guard watchSeconds >= 0 && watchSeconds.isFinite else { throw ValidationError("--watch-seconds must be 0 (no checks) or more") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
     }
@@ -40,8 +43,9 @@ struct Serve: AsyncParsableCommand {
         try store.prepareQueryIndexes()
         logger.info("query indexes ready", metadata: ["seconds": .stringConvertible((Date().timeIntervalSince(start) * 100).rounded() / 100)])
         let origins = corsOrigins.contains("none") ? [] : corsOrigins
-        let server = GeoGridServer(store: store, configuration: ServerConfiguration(host: host, port: port, corsOrigins: origins,
-            tileCacheBytes: tileCacheMib << 20, mapAssets: mapAssets, glyphs: glyphs))
+        var configuration = ServerConfiguration(host: host, port: port, corsOrigins: origins, tileCacheBytes: tileCacheMib << 20, mapAssets: mapAssets, glyphs: glyphs)
+        configuration.publicRead = publicRead == "all"
+        let server = GeoGridServer(store: store, configuration: configuration)
         let host = self.host, db = self.store.db
         let app = server.application(logger: logger) { port in
             // Written whole and unbuffered: scripts and tests wait for this line to learn the port.

@@ -107,10 +107,11 @@ public struct HTTPResult: Sendable {
 }
 
 /// One request with curl, a real client: `curl -sS -i` with the given method and headers.
-public func curl(_ url: String, method: String = "GET", headers: [String: String] = [:]) throws -> HTTPResult {
+public func curl(_ url: String, method: String = "GET", headers: [String: String] = [:], body: String? = nil) throws -> HTTPResult {
     var args = ["-sS", "-i", "--max-time", "30", "-X", method]
     if method == "HEAD" { args = ["-sS", "-I", "--max-time", "30"] }
     for (k, v) in headers { args += ["-H", "\(k): \(v)"] }
+    if let body { args += ["--data-binary", body] }
     args.append(url)
     let p = Process()
     p.executableURL = URL(fileURLWithPath: which("curl") ?? "/usr/bin/curl")

@@ -32,6 +32,23 @@ public final class GEOSContext {
         }
     }
 
+    /// A point that lies on `g`: the point itself, a middle vertex of a line, a polygon's point on surface
+    /// (GEOSPointOnSurface: inside the polygon, not merely inside its box). For placing a feature in an area.
+    public func representativePoint(_ g: Geometry) -> Position? {
+        switch g {
+        case .point(let p): return p
+        case .lineString(let ps): return ps.isEmpty ? nil : ps[ps.count / 2]
+        case .multiLineString(let lines): return lines.first.flatMap { $0.isEmpty ? nil : $0[$0.count / 2] }
+        default: break
+        }
+        guard let geom = geometry(g), let point = GEOSPointOnSurface_r(handle, geom.handle) else { return nil }
+        defer { GEOSGeom_destroy_r(handle, point) }
+        var x = 0.0, y = 0.0
+        // GEOSGeomGetX_r/GetY_r return 1 on success.
+        guard GEOSGeomGetX_r(handle, point, &x) == 1, GEOSGeomGetY_r(handle, point, &y) == 1 else { return nil }
+        return Position(x, y)
+    }
+
     /// `g` as a GEOS geometry, or nil when GEOS cannot build it.
     public func geometry(_ g: Geometry) -> GEOSGeometry? {
         makeGeometry(g).map { GEOSGeometry(handle: $0, context: self) }
