@@ -12,6 +12,9 @@ host="${GEOGRID_HOST:-127.0.0.1}"
 port="${GEOGRID_PORT:-8080}"
 .build/release/geo-cli demo --db "$store"
 .build/release/geo-cli info --db "$store"
+# Tokens for trying the edits at once (the store keeps only their hashes; these lines are the only copy).
+dispatcher=$(.build/release/geo-cli token create --db "$store" --role dispatcher --name "demo dispatcher" 2>/dev/null)
+planner=$(.build/release/geo-cli token create --db "$store" --role planner --name "demo planner" 2>/dev/null)
 cat <<MSG
 
 The map:   http://$host:$port/map   (click a point: its grid and worker, nearest resources, surroundings)
@@ -21,5 +24,13 @@ Ask the server, for example:
   curl 'http://$host:$port/locate?lon=24.9445&lat=60.1700'
   curl 'http://$host:$port/nearest?lon=24.9445&lat=60.1700&type=hydrant&k=3'
   curl 'http://$host:$port/around?lon=24.9445&lat=60.1700&radius=150'
+
+Tokens for this demo store (shown once; make more with geo-cli token create):
+  dispatcher: $dispatcher
+  planner:    $planner
+Edit with them (OGC API Features Part 4), for example take resource 1 out of service as the dispatcher:
+  curl -X PATCH -H 'Authorization: Bearer $dispatcher' -H 'Content-Type: application/merge-patch+json' \\
+       -d '{"properties":{"status":"out_of_service"}}' http://$host:$port/collections/resources/items/1
+or add a building as the planner (POST a GeoJSON Feature to /collections/buildings/items); geo-cli audit --db $store lists every write.
 MSG
 exec .build/release/geo-cli serve --db "$store" --host "$host" --port "$port"

@@ -18,7 +18,25 @@ enum OpenAPIDocument {
                 ("responses", .object([("200", ok)] + extra + [("400", problem), ("404", problem)])),
             ]))])
         }
+        /// A write operation (Part 4): a bearer token, a JSON body, and the answers it may give.
+        func write(_ summary: String, _ id: String, _ params: [JSONValue], body: String?, ok: (String, JSONValue)) -> JSONValue {
+            var op: [(String, JSONValue)] = [("summary", s(summary)), ("operationId", s(id)), ("parameters", .array(params)),
+                ("security", .array([.object([("bearer", .array([]))])]))]
+            if let body {
+                op.append(("requestBody", .object([("required", .bool(true)), ("content", .object([(body, .object([("schema", .object([("type", s("object"))]))]))]))])))
+            }
+            op.append(("responses", .object([ok] + ["400", "401", "403", "404", "412", "413", "415", "422"].map { ($0, problem) })))
+            return .object(op)
+        }
         let collectionId = param("collectionId", "path", "string", "One of: \(layers.map(\.name).joined(separator: ", "))", required: true)
+        let featureParams = [collectionId, param("featureId", "path", "integer", "Feature id", required: true),
+            param("If-Match", "header", "string", "The ETag last read: 412 when the feature changed since"),
+            param("Content-Crs", "header", "string", "CRS of the body (Part 2 URIs)"), param("crs", "query", "string", "gcj02 or bd09 for the body")]
+        /// A path's operations with more added.
+        func merged(_ path: JSONValue, _ more: [(String, JSONValue)]) -> JSONValue {
+            guard case .object(let ops) = path else { return path }
+            return .object(ops + more)
+        }
         let point = [param("lon", "query", "number", "Longitude", required: true), param("lat", "query", "number", "Latitude", required: true),
             param("crs", "query", "string", "wgs84 (default), gcj02 or bd09")]
         let json = response("JSON", "application/json"), geojson = response("GeoJSON", "application/geo+json")
@@ -28,15 +46,28 @@ enum OpenAPIDocument {
             ("/api", get("This definition", "getAPI", [], response("OpenAPI 3.0", "application/vnd.oai.openapi+json;version=3.0"))),
             ("/collections", get("The collections", "getCollections", [], json)),
             ("/collections/{collectionId}", get("A collection", "describeCollection", [collectionId], json)),
-            ("/collections/{collectionId}/items", get("Features of a collection", "getFeatures", [
+            ("/collections/{collectionId}/items", merged(get("Features of a collection", "getFeatures", [
                 collectionId, param("bbox", "query", "string", "minx,miny,maxx,maxy", style: [("explode", .bool(false))]),
                 param("bbox-crs", "query", "string", "CRS of bbox (Part 2)"), param("crs", "query", "string", "CRS of the response (Part 2)"),
                 param("limit", "query", "integer", "1 to \(FeaturesAPI.maxLimit), default \(FeaturesAPI.defaultLimit)"),
                 param("offset", "query", "integer", "Features to skip"),
-            ], geojson)),
-            ("/collections/{collectionId}/items/{featureId}", get("One feature", "getFeature", [
+            ], geojson), [
+                ("post", write("Add a feature, or a FeatureCollection as one transaction (Part 4)", "createFeature",
+                    [collectionId, param("Content-Crs", "header", "string", "CRS of the body (Part 2 URIs)"), param("crs", "query", "string", "gcj02 or bd09 for the body")],
+                    body: "application/geo+json", ok: ("201", response("The created feature; Location names it", "application/geo+json")))),
+            ])),
+            ("/collections/{collectionId}/items/{featureId}", merged(get("One feature", "getFeature", [
                 collectionId, param("featureId", "path", "integer", "Feature id", required: true), param("crs", "query", "string", "CRS of the response"),
-            ], geojson)),
+            ], geojson), [
+                ("put", write("Replace a feature (Part 4)", "replaceFeature", featureParams, body: "application/geo+json",
+                    ok: ("200", response("The feature as stored; ETag", "application/geo+json")))),
+                ("patch", write("Change a feature by JSON Merge Patch, RFC 7396 (Part 4)", "updateFeature", featureParams, body: "application/merge-patch+json",
+                    ok: ("200", response("The feature as stored; ETag", "application/geo+json")))),
+                ("delete", write("Delete a feature (Part 4)", "deleteFeature", featureParams, body: nil, ok: ("204", .object([("description", s("Deleted"))])))),
+            ])),
+            ("/audit", get("Every write (admin tokens)", "getAudit", [param("collection", "query", "string", "Only this collection"),
+                param("feature", "query", "integer", "Only this feature id"), param("token", "query", "integer", "Only this token id"),
+                param("since", "query", "string", "From this moment (ISO 8601)"), param("limit", "query", "integer", "At most this many (default 1000)")], json)),
             ("/tiles/{layers}/{z}/{x}/{y}.mvt", get("A vector tile", "getTile", [
                 param("layers", "path", "string", "Collection ids joined by commas", required: true), param("z", "path", "integer", "Zoom", required: true),
                 param("x", "path", "integer", "Column", required: true), param("y", "path", "integer", "Row", required: true),
@@ -47,6 +78,7 @@ enum OpenAPIDocument {
             ("/nearest", get("The nearest resources", "nearest", point + [
                 param("k", "query", "integer", "1 to 1000, default 5"), param("type", "query", "string", "Resource types, comma-separated"),
                 param("status", "query", "string", "Statuses, comma-separated"), param("within", "query", "number", "Metres"),
+                param("layer", "query", "string", "A point layer of the city's own instead of resources"),
             ], json)),
             ("/around", get("The situation around a point", "around", point + [param("radius", "query", "number", "Metres, up to 5000; default 200")], geojson)),
             ("/health", get("Health", "health", [], json)),
@@ -58,6 +90,7 @@ enum OpenAPIDocument {
                 ("description", s("Grid-map service for emergency response: OGC API Features, vector tiles and dispatch queries."))])),
             ("servers", .array([.object([("url", s(base))])])),
             ("paths", .object(paths)),
+            ("components", .object([("securitySchemes", .object([("bearer", .object([("type", s("http")), ("scheme", s("bearer"))]))]))])),
         ])
     }
 }
