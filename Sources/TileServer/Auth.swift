@@ -30,7 +30,7 @@ struct Auth: Sendable {
         return token
     }
 
-    /// Open311's `api_key` and the like: a token given as a parameter.
+    /// A 401 problem with the WWW-Authenticate challenge RFC 6750 asks for.
     static func unauthorized(_ detail: String) -> Problem {
         var p = Problem(.unauthorized, detail)
         p.headers = [.wwwAuthenticate: "Bearer realm=\"GeoGrid\""]
