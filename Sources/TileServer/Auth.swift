@@ -36,21 +36,6 @@ struct Auth: Sendable {
         p.headers = [.wwwAuthenticate: "Bearer realm=\"GeoGrid\""]
         return p
     }
-
-    /// Whether the caller sees the personal fields of this feature of `layer`.
-    func seesPersonal(_ token: Token?, _ layer: Layer, _ feature: Feature, locator: Locator, geos: GEOSContext) -> Bool {
-        guard token != nil else { return false }
-        return Access.seesPersonal(token, codes: Access.areaCodes(layer, feature, locator: locator, geos: geos))
-    }
-
-    /// A feature without the personal fields the caller may not see.
-    static func redacted(_ feature: Feature, _ layer: Layer) -> Feature {
-        let personal = Set(layer.personalFields.map(\.name))
-        guard !personal.isEmpty else { return feature }
-        var f = feature
-        f.properties.removeAll { personal.contains($0.0) }
-        return f
-    }
 }
 
 /// Guards every route with `--public-read none`: only /health answers anonymous callers.

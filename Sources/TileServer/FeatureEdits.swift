@@ -121,18 +121,16 @@ struct FeatureEditsAPI {
         let ifMatch = request.headers[.ifMatch]
         let edit: EditRequest
         if patch {
-            var doc = json
-            if case .object(var members) = json, let g = json["geometry"], g != .null {
-                // A geometry in the patch is in the body's CRS too.
-                let geometry: Geometry
-                do { geometry = try transform(try GeoJSON.geometry(from: g)) } catch let p as FeatureProblem { throw Problem(.unprocessableContent, "geometry: \(p)") }
-                var bytes: [UInt8] = []
-                GeoJSONWriter().feature(Feature(geometry: geometry), into: &bytes)
-                let written = try JSONParser.parse(bytes)["geometry"] ?? .null
-                members = members.map { $0.0 == "geometry" ? ("geometry", written) : $0 }
-                doc = .object(members)
+            // A merge patch of a feature: `properties` merged, `geometry` (in the body's CRS) replacing.
+            guard case .object(let members) = json else { throw Problem(.unprocessableContent, "a merge patch is a JSON object") }
+            for (key, _) in members where !["properties", "geometry", "type", "id", "bbox", "links"].contains(key) {
+                throw Problem(.unprocessableContent, "a feature's merge patch takes properties and geometry, not \(key)")
             }
-            edit = .patch(id: id, doc, ifMatch: ifMatch)
+            var geometry: Geometry?
+            if let g = json["geometry"], g != .null {
+                do { geometry = try transform(try GeoJSON.geometry(from: g)) } catch let p as FeatureProblem { throw Problem(.unprocessableContent, "geometry: \(p)") }
+            }
+            edit = .patch(id: id, properties: json["properties"], geometry: geometry, ifMatch: ifMatch)
         } else {
             edit = .replace(id: id, try feature(json, transform), ifMatch: ifMatch)
         }

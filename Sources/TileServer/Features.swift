@@ -112,17 +112,6 @@ struct FeaturesAPI {
         return found
     }
 
-    /// Removes what the caller may not see of each feature (personal fields outside its scope). Made on the
-    /// thread that uses it (it owns a GEOS context).
-    func redactor(_ token: Token?, _ layer: Layer) throws -> ((Feature) -> Feature)? {
-        guard !layer.personalFields.isEmpty else { return nil }
-        guard let token, token.role >= .dispatcher else { return { Auth.redacted($0, layer) } }
-        if token.scopes.isEmpty { return nil }
-        let locator = try store.locator()
-        let geos = GEOSContext()
-        return { f in Access.seesPersonal(token, codes: Access.areaCodes(layer, f, locator: locator, geos: geos)) ? f : Auth.redacted(f, layer) }
-    }
-
     func items(_ request: Request, _ layer: Layer, _ token: Token?) throws -> Response {
         let q = Parameters(request)
         let known: Set<String> = ["bbox", "bbox-crs", "limit", "offset", "crs", "f"]
@@ -177,7 +166,12 @@ struct FeaturesAPI {
                     out.removeAll(keepingCapacity: true)
                 }
                 let writer = GeoJSONWriter()
-                let redact = try? self.redactor(token, layer)
+                // Made on this thread (it owns a GEOS context). Should the locator fail, personal fields are left
+                // out of every feature rather than shown.
+                let redact: ((Feature) -> Feature)?
+                do { redact = try Access.redactor(token, layer, locator: store.locator()) } catch {
+                    redact = Access.redactor(nil, layer, locator: Locator(grids: [], areas: []))
+                }
                 var transform: ProjTransform?
                 if outCRS.proj == "EPSG:3857" { transform = try? ProjTransform(from: "OGC:CRS84", to: "EPSG:3857") }
                 out.append(contentsOf: #"{"type":"FeatureCollection","features":["#.utf8)
@@ -186,7 +180,7 @@ struct FeaturesAPI {
                     let matched = try store.features(page) { feature in
                         // A client gone: stop reading (the snapshot's transaction ends with it).
                         if cancelled { throw CancellationError() }
-                        var f = redact.flatMap { $0 }?(feature) ?? feature
+                        var f = redact?(feature) ?? feature
                         if let transform { f.geometry = try f.geometry.mapPositions { try transform.transform($0) } }
                         if outCRS.latFirst { f.geometry = f.geometry.mapPositions { Position($0.lat, $0.lon) } }
                         if returned > 0 { out.append(UInt8(ascii: ",")) }
@@ -227,7 +221,7 @@ struct FeaturesAPI {
         if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag }) {
             return Response(status: .notModified, headers: [.eTag: etag])
         }
-        if let redact = try redactor(token, layer) { feature = redact(feature) }
+        if let redact = try Access.redactor(token, layer, locator: store.locator()) { feature = redact(feature) }
         if outCRS.proj == "EPSG:3857" {
             let t = try ProjTransform(from: "OGC:CRS84", to: "EPSG:3857")
             feature.geometry = try feature.geometry.mapPositions { try t.transform($0) }
@@ -277,7 +271,7 @@ struct FeaturesAPI {
 
     func itemsHTML(_ query: FeatureQuery, _ layer: Layer, _ token: Token?) throws -> Response {
         var rows = ""
-        let redact = try redactor(token, layer)
+        let redact = try Access.redactor(token, layer, locator: store.locator())
         let matched = try store.features(query) { feature in
             let f = redact?(feature) ?? feature
             let props = f.properties.map { "\(Self.escape($0.0)): \(Self.escape($0.1.stringValue ?? $0.1.numberValue.map { String($0) } ?? ""))" }.joined(separator: ", ")

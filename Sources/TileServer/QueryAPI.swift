@@ -18,8 +18,7 @@ struct QueryAPI {
     /// Whether the caller sees personal fields at `p` (the grid worker's phone): within its scope.
     func personal(_ token: Token?, at p: Position) throws -> Bool {
         guard token != nil else { return false }
-        let r = try store.locate(p)
-        return Access.seesPersonal(token, codes: [r.grid?.communityCode, r.community?.code, r.street?.code, r.district?.code].compactMap { $0 })
+        return Access.seesPersonal(token, codes: try store.locate(p).areaCodes)
     }
 
     func locate(_ q: Parameters, _ token: Token?) throws -> Response {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An instant read from ISO 8601 / RFC 3339 text, kept as seconds since 1970 (UTC) and written back as UTC text
 /// `YYYY-MM-DDTHH:MM:SS[.fff]Z`, whose text order is time order (so SQL compares stored timestamps as text).
 /// Pure arithmetic (days from civil dates), no Foundation formatter: it runs per row on import.
@@ -98,6 +100,9 @@ public struct Timestamp: Hashable, Comparable, Sendable {
     }
 
     public static func < (a: Timestamp, b: Timestamp) -> Bool { a.seconds < b.seconds }
+
+    /// This moment, to the millisecond.
+    public static var now: Timestamp { Timestamp(seconds: (Date().timeIntervalSince1970 * 1000).rounded() / 1000) }
 
     static func daysIn(_ month: Int, _ year: Int) -> Int {
         let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0

@@ -130,8 +130,7 @@ public enum Access {
         default: break
         }
         guard let p = geos.representativePoint(feature.geometry) else { return [] }
-        let r = locator.locate(p)
-        return [r.grid?.communityCode, r.community?.code, r.street?.code, r.district?.code].compactMap { $0 }
+        return locator.locate(p).areaCodes
     }
 
     /// Whether a token's scope covers a feature in these areas (no scope covers everything).
@@ -144,5 +143,23 @@ public enum Access {
     public static func seesPersonal(_ token: Token?, codes: [String]) -> Bool {
         guard let token, token.role >= .dispatcher else { return false }
         return inScope(token, codes: codes)
+    }
+
+    /// What removes from each feature of `layer` the personal fields the caller may not see; nil when the
+    /// caller sees everything (or the layer has no personal field). The function owns a GEOS context: make it
+    /// on the thread that calls it.
+    public static func redactor(_ token: Token?, _ layer: Layer, locator: @autoclosure () throws -> Locator) rethrows -> ((Feature) -> Feature)? {
+        let personal = Set(layer.personalFields.map(\.name))
+        guard !personal.isEmpty else { return nil }
+        let strip = { (f: Feature) -> Feature in
+            var f = f
+            f.properties.removeAll { personal.contains($0.0) }
+            return f
+        }
+        guard let token, token.role >= .dispatcher else { return strip }
+        if token.scopes.isEmpty { return nil }
+        let locator = try locator()
+        let geos = GEOSContext()
+        return { f in seesPersonal(token, codes: areaCodes(layer, f, locator: locator, geos: geos)) ? f : strip(f) }
     }
 }

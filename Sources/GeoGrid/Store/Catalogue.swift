@@ -209,8 +209,3 @@ extension GeoStore {
         }
     }
 }
-
-extension Timestamp {
-    /// This moment.
-    public static var now: Timestamp { Timestamp(seconds: (Date().timeIntervalSince1970 * 1000).rounded() / 1000) }
-}

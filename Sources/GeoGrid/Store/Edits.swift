@@ -7,8 +7,9 @@ public enum EditRequest: Sendable {
     case create(Feature)
     /// The whole feature replaced.
     case replace(id: Int64, Feature, ifMatch: String?)
-    /// A JSON Merge Patch (RFC 7396) of the feature: `properties` merged (null removes), `geometry` replaced.
-    case patch(id: Int64, JSONValue, ifMatch: String?)
+    /// A JSON Merge Patch (RFC 7396) of the feature's `properties` (null removes a member), and a geometry that
+    /// replaces the feature's when given.
+    case patch(id: Int64, properties: JSONValue?, geometry: Geometry?, ifMatch: String?)
     case delete(id: Int64, ifMatch: String?)
 }
 
@@ -71,7 +72,7 @@ extension GeoStore {
                 var id: Int64?
                 switch request {
                 case .create: break
-                case .replace(let i, _, let ifMatch), .patch(let i, _, let ifMatch), .delete(let i, let ifMatch):
+                case .replace(let i, _, let ifMatch), .patch(let i, _, _, let ifMatch), .delete(let i, let ifMatch):
                     id = i
                     try forEachRow(db, layer: layer, bbox: nil, ids: [i]) { old = layer.feature($0) }
                     guard let old else { throw fail(.notFound, "no feature \(i) in \(layer.name)") }
@@ -87,7 +88,14 @@ extension GeoStore {
                 switch request {
                 case .create(let f): new = f
                 case .replace(_, let f, _): new = f
-                case .patch(_, let doc, _): new = try Self.mergePatch(old!, doc, fail)
+                case .patch(_, let properties, let geometry, _):
+                    var f = old!
+                    if let properties {
+                        guard case .object = properties else { throw fail(.invalid, "properties in a merge patch must be an object") }
+                        if case .object(let merged) = Self.mergeValue(.object(f.properties), properties) { f.properties = merged }
+                    }
+                    if let geometry { f.geometry = geometry }
+                    new = f
                 case .delete: new = nil
                 }
                 var row: Row?
@@ -163,24 +171,6 @@ extension GeoStore {
             let t = t.trimmingCharacters(in: .whitespaces)
             return t == "*" || t == etag
         }
-    }
-
-    /// RFC 7396 on a feature: `properties` merged member by member (null removes one), `geometry` replaced.
-    static func mergePatch(_ old: Feature, _ doc: JSONValue, _ fail: (EditError.Kind, String) -> EditError) throws -> Feature {
-        guard case .object(let members) = doc else { throw fail(.invalid, "a merge patch is a JSON object") }
-        var f = old
-        for (key, value) in members {
-            switch key {
-            case "properties":
-                guard case .object = value else { throw fail(.invalid, "properties in a merge patch must be an object") }
-                if case .object(let merged) = mergeValue(.object(f.properties), value) { f.properties = merged }
-            case "geometry":
-                do { f.geometry = try GeoJSON.geometry(from: value) } catch { throw fail(.invalid, "geometry: \(error)") }
-            case "type", "id", "bbox", "links": continue
-            default: throw fail(.invalid, "a feature's merge patch takes properties and geometry, not \(key)")
-            }
-        }
-        return f
     }
 
     /// RFC 7396 §2 on one value: objects merge recursively, anything else replaces.

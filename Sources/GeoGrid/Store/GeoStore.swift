@@ -65,11 +65,12 @@ public final class GeoStore: Sendable {
                 let changes = db.changeLog.take()
                 let update = changes.isEmpty ? nil : try updatedIndexes(queryIndexes.current, after: changes, db)
                 try db.execute("COMMIT")
-                if db.catalogueChanged { try reloadCatalogue(db) }
                 if let (indexes, change) = update {
                     queryIndexes.publish(indexes)
                     for observer in commitObservers.withLock({ $0 }) { observer(change) }
                 }
+                // After the publish: indexes of a layer the write dropped or redefined must not come back with it.
+                if db.catalogueChanged { try reloadCatalogue(db) }
                 return result
             } catch {
                 if db.isInTransaction { try? db.execute("ROLLBACK") }
