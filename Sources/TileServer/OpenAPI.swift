@@ -4,10 +4,15 @@ import GeoGrid
 enum OpenAPIDocument {
     static func make(base: String, layers: [Layer]) -> JSONValue {
         func s(_ v: String) -> JSONValue { .string(v) }
-        func param(_ name: String, _ where_: String, _ type: String, _ description: String, required: Bool = false, style: [(String, JSONValue)] = []) -> JSONValue {
+        /// A parameter; `schema` adds to its type what the server enforces (minimum, maximum, enum).
+        func param(_ name: String, _ where_: String, _ type: String, _ description: String, required: Bool = false, style: [(String, JSONValue)] = [],
+            schema: [(String, JSONValue)] = []
+        ) -> JSONValue {
             .object([("name", s(name)), ("in", s(where_)), ("required", .bool(required)), ("description", s(description)),
-                ("schema", .object([("type", s(type))]))] + style)
+                ("schema", .object([("type", s(type))] + schema))] + style)
         }
+        func range(_ lo: Double, _ hi: Double? = nil) -> [(String, JSONValue)] { [("minimum", .number(lo))] + (hi.map { [("maximum", .number($0))] } ?? []) }
+        func oneOf(_ values: [String]) -> [(String, JSONValue)] { [("enum", .array(values.map(JSONValue.string)))] }
         func response(_ description: String, _ type: String) -> JSONValue {
             .object([("description", s(description)), ("content", .object([(type, .object([("schema", .object([("type", s("object"))]))]))]))])
         }
@@ -15,30 +20,49 @@ enum OpenAPIDocument {
         func get(_ summary: String, _ id: String, _ params: [JSONValue], _ ok: JSONValue, extra: [(String, JSONValue)] = []) -> JSONValue {
             .object([("get", .object([
                 ("summary", s(summary)), ("operationId", s(id)), ("parameters", .array(params)),
-                ("responses", .object([("200", ok)] + extra + [("400", problem), ("404", problem)])),
+                // 401: a token that is not valid, or none with --public-read none.
+                ("responses", .object([("200", ok)] + extra + [("400", problem), ("401", problem), ("404", problem)])),
             ]))])
         }
         /// A write operation (Part 4): a bearer token, a JSON body, and the answers it may give.
-        func write(_ summary: String, _ id: String, _ params: [JSONValue], body: String?, ok: (String, JSONValue)) -> JSONValue {
+        func write(_ summary: String, _ id: String, _ params: [JSONValue], body: (type: String, schema: JSONValue)?, ok: (String, JSONValue)) -> JSONValue {
             var op: [(String, JSONValue)] = [("summary", s(summary)), ("operationId", s(id)), ("parameters", .array(params)),
                 ("security", .array([.object([("bearer", .array([]))])]))]
             if let body {
-                op.append(("requestBody", .object([("required", .bool(true)), ("content", .object([(body, .object([("schema", .object([("type", s("object"))]))]))]))])))
+                op.append(("requestBody", .object([("required", .bool(true)), ("content", .object([(body.type, .object([("schema", body.schema)]))]))])))
             }
             op.append(("responses", .object([ok] + ["400", "401", "403", "404", "412", "413", "415", "422"].map { ($0, problem) })))
             return .object(op)
         }
-        let collectionId = param("collectionId", "path", "string", "One of: \(layers.map(\.name).joined(separator: ", "))", required: true)
+        let collectionId = param("collectionId", "path", "string", "A layer", required: true, schema: oneOf(layers.map(\.name)))
+        // Bodies: a GeoJSON Feature (RFC 7946 §3.2) or FeatureCollection, and a feature's merge patch. The server
+        // checks more than a schema can say (closed rings, validity by GEOS, field types): that is a 422.
+        func object(_ members: [(String, JSONValue)], required: [String], closed: Bool = false) -> JSONValue {
+            // OpenAPI 3.0 wants `required` absent rather than empty.
+            .object([("type", s("object")), ("properties", .object(members))] + (required.isEmpty ? [] : [("required", .array(required.map(JSONValue.string)))])
+                + (closed ? [("additionalProperties", .bool(false))] : []))
+        }
+        let geometry = object([("type", .object([("type", s("string")), ("enum", .array(["Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
+            "MultiPolygon"].map(JSONValue.string)))])), ("coordinates", .object([("type", s("array"))]))], required: ["type", "coordinates"])
+        let featureSchema = object([("type", .object([("type", s("string")), ("enum", .array([s("Feature")]))])), ("geometry", geometry),
+            ("properties", .object([("type", s("object")), ("nullable", .bool(true))]))], required: ["type", "geometry", "properties"])
+        let createSchema = JSONValue.object([("oneOf", .array([featureSchema, object([
+            ("type", .object([("type", s("string")), ("enum", .array([s("FeatureCollection")]))])),
+            ("features", .object([("type", s("array")), ("minItems", .number(1)), ("items", featureSchema)])),
+        ], required: ["type", "features"])]))])
+        let patchSchema = object([("properties", .object([("type", s("object"))])), ("geometry", geometry)], required: [], closed: true)
+        let contentCrs = param("Content-Crs", "header", "string", "CRS of the body", schema: oneOf(FeaturesAPI.crsList.map { "<\($0.uri)>" }))
+        let bodyCrs = param("crs", "query", "string", "gcj02 or bd09 for the body", schema: oneOf(MapCRS.allCases.map(\.rawValue)))
         let featureParams = [collectionId, param("featureId", "path", "integer", "Feature id", required: true),
-            param("If-Match", "header", "string", "The ETag last read: 412 when the feature changed since"),
-            param("Content-Crs", "header", "string", "CRS of the body (Part 2 URIs)"), param("crs", "query", "string", "gcj02 or bd09 for the body")]
+            param("If-Match", "header", "string", "The ETag last read: 412 when the feature changed since")]
         /// A path's operations with more added.
         func merged(_ path: JSONValue, _ more: [(String, JSONValue)]) -> JSONValue {
             guard case .object(let ops) = path else { return path }
             return .object(ops + more)
         }
-        let point = [param("lon", "query", "number", "Longitude", required: true), param("lat", "query", "number", "Latitude", required: true),
-            param("crs", "query", "string", "wgs84 (default), gcj02 or bd09")]
+        let point = [param("lon", "query", "number", "Longitude", required: true, schema: range(-180, 180)),
+            param("lat", "query", "number", "Latitude", required: true, schema: range(-90, 90)),
+            param("crs", "query", "string", "wgs84 (default), gcj02 or bd09", schema: oneOf(MapCRS.allCases.map(\.rawValue)))]
         let json = response("JSON", "application/json"), geojson = response("GeoJSON", "application/geo+json")
         let paths: [(String, JSONValue)] = [
             ("/", get("Landing page", "getLandingPage", [], json)),
@@ -48,26 +72,32 @@ enum OpenAPIDocument {
             ("/collections/{collectionId}", get("A collection", "describeCollection", [collectionId], json)),
             ("/collections/{collectionId}/items", merged(get("Features of a collection", "getFeatures", [
                 collectionId, param("bbox", "query", "string", "minx,miny,maxx,maxy", style: [("explode", .bool(false))]),
-                param("bbox-crs", "query", "string", "CRS of bbox (Part 2)"), param("crs", "query", "string", "CRS of the response (Part 2)"),
-                param("limit", "query", "integer", "1 to \(FeaturesAPI.maxLimit), default \(FeaturesAPI.defaultLimit)"),
-                param("offset", "query", "integer", "Features to skip"),
+                param("bbox-crs", "query", "string", "CRS of bbox (Part 2)", schema: oneOf(FeaturesAPI.crsList.map(\.uri))),
+                param("crs", "query", "string", "CRS of the response (Part 2)", schema: oneOf(FeaturesAPI.crsList.map(\.uri))),
+                param("limit", "query", "integer", "Default \(FeaturesAPI.defaultLimit)", schema: range(1, Double(FeaturesAPI.maxLimit))),
+                param("offset", "query", "integer", "Features to skip", schema: range(0)),
             ], geojson), [
                 ("post", write("Add a feature, or a FeatureCollection as one transaction (Part 4)", "createFeature",
-                    [collectionId, param("Content-Crs", "header", "string", "CRS of the body (Part 2 URIs)"), param("crs", "query", "string", "gcj02 or bd09 for the body")],
-                    body: "application/geo+json", ok: ("201", response("The created feature; Location names it", "application/geo+json")))),
+                    [collectionId, contentCrs, bodyCrs],
+                    body: ("application/geo+json", createSchema), ok: ("201", response("The created feature; Location names it", "application/geo+json")))),
             ])),
             ("/collections/{collectionId}/items/{featureId}", merged(get("One feature", "getFeature", [
-                collectionId, param("featureId", "path", "integer", "Feature id", required: true), param("crs", "query", "string", "CRS of the response"),
-            ], geojson), [
-                ("put", write("Replace a feature (Part 4)", "replaceFeature", featureParams, body: "application/geo+json",
+                collectionId, param("featureId", "path", "integer", "Feature id", required: true),
+                param("crs", "query", "string", "CRS of the response", schema: oneOf(FeaturesAPI.crsList.map(\.uri))),
+            ], geojson, extra: [("304", .object([("description", s("Not modified (If-None-Match named its ETag)"))]))]), [
+                ("put", write("Replace a feature (Part 4)", "replaceFeature", featureParams + [contentCrs, bodyCrs], body: ("application/geo+json", featureSchema),
                     ok: ("200", response("The feature as stored; ETag", "application/geo+json")))),
-                ("patch", write("Change a feature by JSON Merge Patch, RFC 7396 (Part 4)", "updateFeature", featureParams, body: "application/merge-patch+json",
+                ("patch", write("Change a feature by JSON Merge Patch, RFC 7396 (Part 4)", "updateFeature", featureParams + [contentCrs, bodyCrs],
+                    body: ("application/merge-patch+json", patchSchema),
                     ok: ("200", response("The feature as stored; ETag", "application/geo+json")))),
                 ("delete", write("Delete a feature (Part 4)", "deleteFeature", featureParams, body: nil, ok: ("204", .object([("description", s("Deleted"))])))),
             ])),
             ("/audit", get("Every write (admin tokens)", "getAudit", [param("collection", "query", "string", "Only this collection"),
-                param("feature", "query", "integer", "Only this feature id"), param("token", "query", "integer", "Only this token id"),
-                param("since", "query", "string", "From this moment (ISO 8601)"), param("limit", "query", "integer", "At most this many (default 1000)")], json)),
+                param("feature", "query", "integer", "Only this feature id", schema: range(0, 9_007_199_254_740_991)),
+                param("token", "query", "integer", "Only this token id", schema: range(0, 9_007_199_254_740_991)),
+                param("since", "query", "string", "From this moment (ISO 8601)"),
+                param("limit", "query", "integer", "At most this many (default 1000)", schema: range(1, 100_000))], json,
+                extra: [("403", problem)])),
             ("/tiles/{layers}/{z}/{x}/{y}.mvt", get("A vector tile", "getTile", [
                 param("layers", "path", "string", "Collection ids joined by commas", required: true), param("z", "path", "integer", "Zoom", required: true),
                 param("x", "path", "integer", "Column", required: true), param("y", "path", "integer", "Row", required: true),
@@ -76,11 +106,12 @@ enum OpenAPIDocument {
             ("/style.json", get("MapLibre style", "getStyle", [], json)),
             ("/locate", get("The grid and community owning a point", "locate", point, json)),
             ("/nearest", get("The nearest resources", "nearest", point + [
-                param("k", "query", "integer", "1 to 1000, default 5"), param("type", "query", "string", "Resource types, comma-separated"),
-                param("status", "query", "string", "Statuses, comma-separated"), param("within", "query", "number", "Metres"),
-                param("layer", "query", "string", "A point layer of the city's own instead of resources"),
+                param("k", "query", "integer", "Default 5", schema: range(1, Double(QueryAPI.maxK))),
+                param("type", "query", "string", "Resource types, comma-separated"),
+                param("status", "query", "string", "Statuses, comma-separated"), param("within", "query", "number", "Metres", schema: range(0, 20_000_000)),
+                param("layer", "query", "string", "A point layer instead of resources", schema: oneOf(layers.filter { $0.geometry == .point }.map(\.name))),
             ], json)),
-            ("/around", get("The situation around a point", "around", point + [param("radius", "query", "number", "Metres, up to 5000; default 200")], geojson)),
+            ("/around", get("The situation around a point", "around", point + [param("radius", "query", "number", "Metres; default 200", schema: range(1, QueryAPI.maxRadius))], geojson)),
             ("/health", get("Health", "health", [], json)),
             ("/metrics", get("Prometheus metrics", "metrics", [], response("Prometheus text", "text/plain"))),
         ]

@@ -200,11 +200,19 @@ struct FeaturesAPITests {
             doc = json.load(open(sys.argv[1]))
             validate(doc)
             print(' '.join(sorted(doc['paths'])))
+            # Part 4: QGIS offers editing only where POST is declared; every write names its bearer security.
+            items, item = doc['paths']['/collections/{collectionId}/items'], doc['paths']['/collections/{collectionId}/items/{featureId}']
+            writes = [items['post'], item['put'], item['patch'], item['delete']]
+            assert all(w['security'] == [{'bearer': []}] and '401' in w['responses'] and '403' in w['responses'] for w in writes)
+            ids = [p for p in items['get']['parameters'] if p['name'] == 'collectionId'][0]['schema']['enum']
+            print('COLLECTIONS', ','.join(ids))
             """, dir.path("api.json")])
         #expect(r.status == 0, "\(r.stderr)")
         let paths = Set(r.stdout.split(whereSeparator: \.isWhitespace).map(String.init))
+        #expect(r.stdout.contains("COLLECTIONS communities,grids,buildings,resources,roads"))
         for p in ["/", "/conformance", "/api", "/collections", "/collections/{collectionId}", "/collections/{collectionId}/items",
-            "/collections/{collectionId}/items/{featureId}", "/tiles/{layers}/{z}/{x}/{y}.mvt", "/locate", "/nearest", "/around", "/health", "/metrics"]
+            "/collections/{collectionId}/items/{featureId}", "/tiles/{layers}/{z}/{x}/{y}.mvt", "/locate", "/nearest", "/around", "/health", "/metrics",
+            "/audit"]
         {
             #expect(paths.contains(p), "\(p)")
         }
