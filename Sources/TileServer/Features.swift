@@ -25,6 +25,22 @@ struct FeaturesAPI {
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
         "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+        // Part 3: CQL2 filters, text and JSON, with every spatial and temporal function; queryables.
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+        "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+        "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+        "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+        "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+        "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+        "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+        "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+        "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
+        // Sorting and property selection, as the OGC drafts pygeoapi follows name them.
+        "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/sorting",
+        "http://www.opengis.net/spec/ogcapi-features-6/1.0/conf/properties",
         // Part 4 (draft): POST, PUT, PATCH (JSON Merge Patch), DELETE, with ETag / If-Match.
         "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
         "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
@@ -55,6 +71,7 @@ struct FeaturesAPI {
             return try respond(request, collection(layer, base: TileJSONAPI.base(of: request)), title: layer.title)
         }
         router.get("collections/:id/items") { request, context in try items(request, layer(context), auth.reader(request)) }
+        router.get("collections/:id/queryables") { request, context in try queryables(request, layer(context)) }
         router.get("collections/:id/items/:featureId") { request, context in try item(request, context) }
     }
 
@@ -114,7 +131,7 @@ struct FeaturesAPI {
 
     func items(_ request: Request, _ layer: Layer, _ token: Token?) throws -> Response {
         let q = Parameters(request)
-        let known: Set<String> = ["bbox", "bbox-crs", "limit", "offset", "crs", "f"]
+        let known: Set<String> = ["bbox", "bbox-crs", "limit", "offset", "crs", "f", "filter", "filter-lang", "filter-crs", "sortby", "properties"]
         var query = FeatureQuery(layer: layer, limit: try q.integer("limit", in: 1...Self.maxLimit) ?? Self.defaultLimit)
         query.offset = try q.integer("offset", in: 0...Int.max / 2) ?? 0
         // Any other parameter filters by a property: a field (`?community_code=…`) or an extra attribute
@@ -127,6 +144,17 @@ struct FeaturesAPI {
             }
         }
         query.equals = q.values.filter { !known.contains($0.key) }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        query.filter = try filter(q, layer)
+        if let text = q.string("sortby") {
+            // `sortby=-floors,+name`: a minus sorts descending.
+            for key in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !key.isEmpty {
+                let ascending = !key.hasPrefix("-")
+                let name = key.hasPrefix("-") || key.hasPrefix("+") ? String(key.dropFirst()) : key
+                try checkProperty(name, layer, what: "sortby")
+                query.sortBy.append((name, ascending))
+            }
+        }
+        let selected = q.string("properties").map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
         let outCRS = try Self.crs(q, "crs")
         if let text = q.string("bbox") {
             let n = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
@@ -181,6 +209,7 @@ struct FeaturesAPI {
                         // A client gone: stop reading (the snapshot's transaction ends with it).
                         if cancelled { throw CancellationError() }
                         var f = redact?(feature) ?? feature
+                        if let selected { f.properties.removeAll { !selected.contains($0.0) } }
                         if let transform { f.geometry = try f.geometry.mapPositions { try transform.transform($0) } }
                         if outCRS.latFirst { f.geometry = f.geometry.mapPositions { Position($0.lat, $0.lon) } }
                         if returned > 0 { out.append(UInt8(ascii: ",")) }
@@ -207,6 +236,84 @@ struct FeaturesAPI {
         var response = Response(status: .ok, headers: [.contentType: "application/geo+json"], body: ResponseBody(asyncSequence: Signalling(base: stream, room: room)))
         response.headers[HTTPField.Name("Content-Crs")!] = "<\(outCRS.uri)>"
         return response
+    }
+
+    /// `filter` in `filter-lang` (cql2-text by default, or cql2-json), its geometries in `filter-crs`; every property
+    /// it names must be a queryable (400 otherwise, OGC API Features Part 3).
+    func filter(_ q: Parameters, _ layer: Layer) throws -> CQL2? {
+        guard let text = q.string("filter") else { return nil }
+        var filter: CQL2
+        do {
+            switch q.string("filter-lang") ?? "cql2-text" {
+            case "cql2-text": filter = try CQL2TextParser.parse(text)
+            case "cql2-json": filter = try CQL2JSONParser.parse(text)
+            case let other: throw Problem.badRequest("filter-lang must be cql2-text or cql2-json, not \(other)")
+            }
+        } catch let e as CQL2Error {
+            throw Problem.badRequest(e.description)
+        }
+        for name in filter.properties { try checkProperty(name, layer, what: "filter") }
+        let crs = try Self.crs(q, "filter-crs")
+        if crs.latFirst { filter = filter.mapGeometries { $0.mapPositions { Position($0.lat, $0.lon) } } }
+        if crs.proj == "EPSG:3857" {
+            let t = try ProjTransform(from: "EPSG:3857")
+            filter = try filter.mapGeometries { g in try g.mapPositions { try t.transform($0) } }
+        }
+        if let problem = filter.geometryProblem { throw Problem.badRequest("filter: \(problem)") }
+        return filter
+    }
+
+    /// A property a filter or sort names: a field, the geometry, or an extra attribute some feature holds.
+    func checkProperty(_ name: String, _ layer: Layer, what: String) throws {
+        if layer.field(named: name) != nil || name == CQL2.geometryProperty { return }
+        guard !name.contains("\""), !name.contains("'"), try store.hasExtraAttribute(layer, name) else {
+            throw Problem.badRequest("\(what): \(name) is not a queryable of \(layer.name) (see /collections/\(layer.name)/queryables)")
+        }
+    }
+
+    /// `/collections/{id}/queryables`: a JSON Schema of every field, the geometry, and the extra attributes the
+    /// features hold (Part 3).
+    func queryables(_ request: Request, _ layer: Layer) throws -> Response {
+        func type(_ t: FieldType) -> [(String, JSONValue)] {
+            switch t {
+            case .text: [("type", .string("string"))]
+            case .integer: [("type", .string("integer"))]
+            case .real: [("type", .string("number"))]
+            case .boolean: [("type", .string("boolean"))]
+            case .date: [("type", .string("string")), ("format", .string("date"))]
+            case .timestamp: [("type", .string("string")), ("format", .string("date-time"))]
+            }
+        }
+        let geometry: String = switch layer.geometry {
+        case .point: "https://geojson.org/schema/Point.json"
+        case .line: "https://geojson.org/schema/MultiLineString.json"
+        case .polygon: "https://geojson.org/schema/MultiPolygon.json"
+        }
+        var properties: [(String, JSONValue)] = [(CQL2.geometryProperty, .object([("title", .string("Geometry")), ("format", .string("geometry-any")),
+            ("$ref", .string(geometry))]))]
+        for f in layer.fields { properties.append((f.name, .object([("title", .string(f.summary.isEmpty ? f.name : f.summary))] + type(f.type)))) }
+        for (name, types) in try store.extraAttributes(layer) where layer.field(named: name) == nil {
+            let json: [String] = types.map { t in
+                switch t {
+                case "integer": "integer"
+                case "real": "number"
+                case "true", "false": "boolean"
+                case "object": "object"
+                case "array": "array"
+                case "null": "null"
+                default: "string"
+                }
+            }
+            let distinct = Array(Set(json)).sorted()
+            properties.append((name, .object([("title", .string(name)), ("type", distinct.count == 1 ? .string(distinct[0]) : .array(distinct.map(JSONValue.string)))])))
+        }
+        let base = TileJSONAPI.base(of: request)
+        var out: [UInt8] = []
+        GeoJSONWriter.value(.object([
+            ("$schema", .string("https://json-schema.org/draft/2019-09/schema")), ("$id", .string("\(base)/collections/\(layer.name)/queryables")),
+            ("type", .string("object")), ("title", .string(layer.title)), ("properties", .object(properties)), ("additionalProperties", .bool(false)),
+        ]), into: &out)
+        return .json(out, contentType: "application/schema+json")
     }
 
     func item(_ request: Request, _ context: BasicRequestContext) throws -> Response {

@@ -6,9 +6,19 @@ import Hummingbird
 struct Parameters {
     let values: [String: String]
 
+    /// Read as HTML forms and most clients (requests, OWSLib, curl --data-urlencode) encode them
+    /// (application/x-www-form-urlencoded): `+` is a space, then percent-decoding. Hummingbird's own
+    /// `queryParameters` keeps `+`, which would break a CQL2 filter such as `floors+>+5`.
     init(_ request: Request) {
         var values: [String: String] = [:]
-        for (key, value) in request.uri.queryParameters { values[String(key)] = String(value) }
+        for pair in (request.uri.query ?? "").split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ s: Substring) -> String {
+                let spaced = s.replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            values[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
+        }
         self.values = values
     }
 

@@ -58,26 +58,52 @@ public final class GEOSContext {
     func makeGeometry(_ g: Geometry) -> OpaquePointer? {
         switch g {
         case .polygon(let rings): return polygon(rings)
-        case .multiPolygon(let polys):
-            var parts: [OpaquePointer?] = []
-            for rings in polys {
-                guard let p = polygon(rings) else {
-                    parts.forEach { GEOSGeom_destroy_r(handle, $0) }
-                    return nil
-                }
-                parts.append(p)
-            }
-            // Takes ownership of the parts on success.
-            return parts.withUnsafeMutableBufferPointer {
-                GEOSGeom_createCollection_r(handle, Int32(GEOS_MULTIPOLYGON.rawValue), $0.baseAddress, UInt32($0.count))
-            }
+        case .multiPolygon(let polys): return collection(GEOS_MULTIPOLYGON, polys.map { .polygon($0) })
         case .point(let p):
             return GEOSGeom_createPointFromXY_r(handle, p.lon, p.lat)
+        case .multiPoint(let ps): return collection(GEOS_MULTIPOINT, ps.map { .point($0) })
         case .lineString(let ps):
             return sequence(ps).flatMap { GEOSGeom_createLineString_r(handle, $0) }
-        default:
-            return nil
+        case .multiLineString(let lines): return collection(GEOS_MULTILINESTRING, lines.map { .lineString($0) })
         }
+    }
+
+    /// A multi geometry of `type` from `parts`, or nil (and nothing leaked) when a part cannot be built.
+    private func collection(_ type: GEOSGeomTypes, _ parts: [Geometry]) -> OpaquePointer? {
+        var made: [OpaquePointer?] = []
+        for part in parts {
+            guard let g = makeGeometry(part) else {
+                made.forEach { GEOSGeom_destroy_r(handle, $0) }
+                return nil
+            }
+            made.append(g)
+        }
+        // Takes ownership of the parts on success.
+        return made.withUnsafeMutableBufferPointer {
+            GEOSGeom_createCollection_r(handle, Int32(type.rawValue), $0.baseAddress, UInt32($0.count))
+        }
+    }
+
+    /// The DE-9IM named predicates of OGC Simple Features, as CQL2's spatial functions name them.
+    public enum Predicate: String, Sendable, CaseIterable {
+        case intersects, equals, disjoint, touches, within, overlaps, crosses, contains
+    }
+
+    /// Whether `a` and `b` stand in `predicate`; nil when GEOS cannot decide (an exception, or a geometry it
+    /// cannot build). Each GEOS predicate returns 1 true, 0 false, 2 on exception.
+    public func holds(_ predicate: Predicate, _ a: GEOSGeometry, _ b: GEOSGeometry) -> Bool? {
+        let r: CChar
+        switch predicate {
+        case .intersects: r = GEOSIntersects_r(handle, a.handle, b.handle)
+        case .equals: r = GEOSEquals_r(handle, a.handle, b.handle)
+        case .disjoint: r = GEOSDisjoint_r(handle, a.handle, b.handle)
+        case .touches: r = GEOSTouches_r(handle, a.handle, b.handle)
+        case .within: r = GEOSWithin_r(handle, a.handle, b.handle)
+        case .overlaps: r = GEOSOverlaps_r(handle, a.handle, b.handle)
+        case .crosses: r = GEOSCrosses_r(handle, a.handle, b.handle)
+        case .contains: r = GEOSContains_r(handle, a.handle, b.handle)
+        }
+        return r == 2 ? nil : r == 1
     }
 
     private func sequence(_ ps: [Position]) -> OpaquePointer? {
