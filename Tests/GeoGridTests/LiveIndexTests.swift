@@ -44,6 +44,8 @@ import Testing
         #expect(fresh.built && fresh.rows == 3_000 && fresh.pendingChanges == 0)
         var rng = SeededRandom(seed: 32)
         var nextQuery = SeededRandom(seed: 33)
+        var merges = 0
+        defer { #expect((1...2).contains(merges), "\(merges) merges") }
         for round in 0..<25 {
             try store.write { db in
                 for _ in 0..<12 {
@@ -59,9 +61,10 @@ import Testing
                     }
                 }
             }
-            // Still built (no rebuild pending), carrying the write in its overlay.
+            // Still built (no rebuild pending), carrying the write in its overlay, or just merged (when the overlay
+            // passed its threshold: 256 for 3,000 rows, reached once or twice in these 25 rounds).
             #expect(status(store, "nearest").built)
-            #expect(status(store, "nearest").pendingChanges > 0)
+            if status(store, "nearest").pendingChanges == 0 { merges += 1 }
             let rows = try store.read { db in try db.scalar("SELECT count(*) FROM resources") }
             #expect(rows == .integer(Int64(status(store, "nearest").rows)), "round \(round)")
             for _ in 0..<20 {
@@ -79,7 +82,7 @@ import Testing
         _ = try store.resourceIndex()
         try store.write { db in try db.execute("UPDATE resources SET geom = MakePoint(X(geom) + 0.001, Y(geom), 4326) WHERE id % 2 = 0") }
         // 1,500 rows changed: 3,000 overlay entries (each row skipped in the main index and added anew), past
-        // the floor of 2,048, so the overlay was merged into a new main index.
+        // the threshold (√(2 · 3,000) ≈ 77, floor 256), so the overlay was merged into a new main index.
         #expect(status(store, "nearest").pendingChanges == 0)
         #expect(status(store, "nearest").rows == 3_000)
         for p in [Position(24.95, 60.17), Position(24.91, 60.19), Position(25.2, 60.0)] {

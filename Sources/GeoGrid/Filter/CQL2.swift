@@ -183,6 +183,11 @@ public final class CQL2Evaluator {
                 return Self.like(Array(s.unicodeScalars), p)
             }
         case .spatial(let op, let a, let b):
+            // S_INTERSECTS / S_DISJOINT of the geometry and a box: the exact box test of export and tiles, no GEOS.
+            if op == .intersects || op == .disjoint, let box = Self.plainBox(a, b) {
+                let wanted = op == .intersects
+                return { f in f.geometry.intersects(box) == wanted }
+            }
             let predicate = GEOSContext.Predicate(rawValue: op.rawValue)!
             let la = literal(a), lb = literal(b)
             return { [unowned self] f in
@@ -210,6 +215,15 @@ public final class CQL2Evaluator {
                 }
             }
             return unknown ? nil : !decisive
+        }
+    }
+
+    /// The box when one side is the feature's geometry and the other a BBOX not crossing the antimeridian.
+    static func plainBox(_ a: CQL2.Operand, _ b: CQL2.Operand) -> BBox? {
+        switch (a, b) {
+        case (.property(CQL2.geometryProperty), .bbox(let box)), (.bbox(let box), .property(CQL2.geometryProperty)):
+            box.minX <= box.maxX ? box : nil
+        default: nil
         }
     }
 

@@ -50,7 +50,9 @@ extension GeoStore {
             throw EditError(kind: .forbidden, message: "a \(token.role.rawValue) token may not write to \(layer.name)")
         }
         let locator = try self.locator()
-        return try write { db in
+        // Grouped with the edits arriving at the same moment into one synced commit (see GroupCommit); this
+        // request's changes are one savepoint of it, all or nothing.
+        return try groupCommit.run(self) { db in
             let geos = GEOSContext()
             let audit = try db.prepare("""
                 INSERT INTO geogrid_audit (time, token_id, token_name, collection, feature_id, operation, before, after)
@@ -74,7 +76,7 @@ extension GeoStore {
                 case .create: break
                 case .replace(let i, _, let ifMatch), .patch(let i, _, _, let ifMatch), .delete(let i, let ifMatch):
                     id = i
-                    try forEachRow(db, layer: layer, bbox: nil, ids: [i]) { old = layer.feature($0) }
+                    try self.forEachRow(db, layer: layer, bbox: nil, ids: [i]) { old = layer.feature($0) }
                     guard let old else { throw fail(.notFound, "no feature \(i) in \(layer.name)") }
                     if let ifMatch, !Self.matches(ifMatch, Self.etag(old)) {
                         throw fail(.preconditionFailed, "feature \(i) changed since its ETag \(ifMatch) was read (now \(Self.etag(old)))")

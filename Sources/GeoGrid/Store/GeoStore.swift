@@ -22,6 +22,8 @@ public final class GeoStore: Sendable {
         commitObservers.withLock { $0.append(observer) }
     }
     private static let maxIdleReaders = 8
+    /// Edits arriving together share one commit (`edit`).
+    let groupCommit = GroupCommit()
     /// The layers, built-in and defined (see `Catalogue.swift`); replaced when a write changes them.
     let catalogue: Mutex<[Layer]>
     /// SQLite's data_version as the writer last saw it (see `followExternalWrites`).

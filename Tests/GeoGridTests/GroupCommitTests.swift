@@ -1,0 +1,64 @@
+import Foundation
+import GeoGrid
+import Synchronization
+import TestSupport
+import Testing
+
+/// Edits from many threads at once share commits: each answer is its own, a refused edit leaves no trace, and
+/// every accepted edit is in the store and the audit exactly once.
+@Suite struct GroupCommitTests {
+    @Test func concurrentEditsEachLandOnceOrNotAtAll() throws {
+        let (store, dir) = try makeStore()
+        _ = dir
+        let (token, _) = try store.createToken(role: .admin)
+        let results = Mutex<[Int: Result<Int64, EditError>]>([:])
+        let failures = Mutex<[String]>([])
+        let n = 400
+        DispatchQueue.concurrentPerform(iterations: 16) { worker in
+            for i in stride(from: worker, to: n, by: 16) {
+                // Every fifth is refused by the layer's rules (a negative floor count).
+                let floors = i % 5 == 0 ? -1 : i % 12
+                let x = Double(i % 20) * 0.001, y = Double(i / 20) * 0.001
+                let f = Feature(geometry: .polygon([[Position(x, y), Position(x + 0.0005, y), Position(x + 0.0005, y + 0.0005), Position(x, y + 0.0005), Position(x, y)]]),
+                    properties: [("name", .string("b\(i)")), ("floors", .number(Double(floors)))])
+                let r: Result<Int64, EditError>
+                do {
+                    r = .success(try store.edit(.buildings, [.create(f)], by: token)[0].id)
+                } catch let e as EditError {
+                    r = .failure(e)
+                } catch {
+                    failures.withLock { $0.append("\(i): \(error)") }
+                    continue
+                }
+                results.withLock { $0[i] = r }
+            }
+        }
+        let all = results.withLock { $0 }
+        #expect(failures.withLock { $0 }.isEmpty)
+        #expect(all.count == n)
+        var accepted: [Int64: Int] = [:]
+        for (i, r) in all {
+            switch r {
+            case .success(let id):
+                #expect(i % 5 != 0, "edit \(i) should have been refused")
+                accepted[id] = i
+            case .failure(let e):
+                #expect(i % 5 == 0 && e.kind == .invalid && e.message.contains("floors"), "edit \(i): \(e)")
+            }
+        }
+        #expect(accepted.count == n - n / 5, "every accepted edit has an id of its own")
+        // The store, read by SQL: exactly the accepted features, each under the id its caller was given.
+        let rows: [Int64: String] = try store.read { db in
+            let s = try db.prepare("SELECT id, name FROM buildings")
+            var out: [Int64: String] = [:]
+            while try s.step() { out[s.int64(0)] = s.text(1) }
+            return out
+        }
+        #expect(rows.count == accepted.count)
+        for (id, i) in accepted { #expect(rows[id] == "b\(i)") }
+        let audited = try store.read { try $0.scalar("SELECT count(*) FROM geogrid_audit").integer }
+        #expect(audited == Int64(accepted.count))
+        // And the in-memory index followed every commit.
+        #expect(try store.shapeIndex(.buildings).count == accepted.count)
+    }
+}
