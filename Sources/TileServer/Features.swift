@@ -179,64 +179,83 @@ struct FeaturesAPI {
                 ("rel", .string(rel)), ("type", .string("application/geo+json")), ("title", .string(rel == "self" ? "This page" : "\(rel) page"))])
         }
         let store = self.store, page = query
-        // Streamed: a producer thread reads the snapshot and hands ~64 KiB chunks over, waiting while the client lags.
-        let room = DispatchSemaphore(value: 4)
-        let stream = AsyncStream<ByteBuffer> { continuation in
-            continuation.onTermination = { _ in room.signal() }
-            Thread.detachNewThread {
-                var out: [UInt8] = []
-                out.reserveCapacity(1 << 17)
-                var cancelled = false
-                func flush(force: Bool) {
-                    guard force || out.count >= 1 << 16, !cancelled else { return }
-                    room.wait()
-                    if case .terminated = continuation.yield(ByteBuffer(bytes: out)) { cancelled = true }
-                    out.removeAll(keepingCapacity: true)
-                }
-                let writer = GeoJSONWriter()
-                // Made on this thread (it owns a GEOS context). Should the locator fail, personal fields are left
-                // out of every feature rather than shown.
-                let redact: ((Feature) -> Feature)?
-                do { redact = try Access.redactor(token, layer, locator: store.locator()) } catch {
-                    redact = Access.redactor(nil, layer, locator: Locator(grids: [], areas: []))
-                }
-                var transform: ProjTransform?
-                if outCRS.proj == "EPSG:3857" { transform = try? ProjTransform(from: "OGC:CRS84", to: "EPSG:3857") }
-                out.append(contentsOf: #"{"type":"FeatureCollection","features":["#.utf8)
-                var returned = 0
-                do {
-                    let matched = try store.features(page) { feature in
-                        // A client gone: stop reading (the snapshot's transaction ends with it).
-                        if cancelled { throw CancellationError() }
-                        var f = redact?(feature) ?? feature
-                        if let selected { f.properties.removeAll { !selected.contains($0.0) } }
-                        if let transform { f.geometry = try f.geometry.mapPositions { try transform.transform($0) } }
-                        if outCRS.latFirst { f.geometry = f.geometry.mapPositions { Position($0.lat, $0.lon) } }
-                        if returned > 0 { out.append(UInt8(ascii: ",")) }
-                        writer.feature(f, into: &out)
-                        returned += 1
-                        flush(force: false)
-                    }
-                    var links = [pageLink(page.offset, "self")]
-                    if page.offset + returned < matched { links.append(pageLink(page.offset + returned, "next")) }
-                    if page.offset > 0 { links.append(pageLink(max(0, page.offset - page.limit), "prev")) }
-                    out.append(contentsOf: "],\"numberMatched\":\(matched),\"numberReturned\":\(returned),\"links\":".utf8)
-                    GeoJSONWriter.value(.array(links), into: &out)
-                    out.append(contentsOf: ",\"timeStamp\":".utf8)
-                    GeoJSONWriter.value(.string(ISO8601DateFormatter().string(from: Date())), into: &out)
-                    out.append(UInt8(ascii: "}"))
-                } catch {
-                    // Headers are gone: the document ends unterminated, which a client sees as an error.
-                    out.append(contentsOf: "\n".utf8)
-                }
-                flush(force: true)
-                continuation.finish()
+        /// Writes the page, handing `emit` chunks of about 64 KiB (and the rest at the end, `last`); `emit`
+        /// says false when the client is gone, and reading stops. Throws what reading the store threw.
+        @Sendable func write(_ emit: (inout [UInt8], _ last: Bool) -> Bool) throws {
+            var out: [UInt8] = []
+            out.reserveCapacity(1 << 17)
+            let writer = GeoJSONWriter()
+            // Made on this thread (it owns a GEOS context). Should the locator fail, personal fields are left out
+            // of every feature rather than shown.
+            let redact: ((Feature) -> Feature)?
+            do { redact = try Access.redactor(token, layer, locator: store.locator()) } catch {
+                redact = Access.redactor(nil, layer, locator: Locator(grids: [], areas: []))
             }
+            var transform: ProjTransform?
+            if outCRS.proj == "EPSG:3857" { transform = try? ProjTransform(from: "OGC:CRS84", to: "EPSG:3857") }
+            out.append(contentsOf: #"{"type":"FeatureCollection","features":["#.utf8)
+            var returned = 0
+            let matched = try store.features(page) { feature in
+                var f = redact?(feature) ?? feature
+                if let selected { f.properties.removeAll { !selected.contains($0.0) } }
+                if let transform { f.geometry = try f.geometry.mapPositions { try transform.transform($0) } }
+                if outCRS.latFirst { f.geometry = f.geometry.mapPositions { Position($0.lat, $0.lon) } }
+                if returned > 0 { out.append(UInt8(ascii: ",")) }
+                writer.feature(f, into: &out)
+                returned += 1
+                // A client gone: stop reading (the snapshot's transaction ends with it).
+                if out.count >= 1 << 16 { guard emit(&out, false) else { throw CancellationError() } }
+            }
+            var links = [pageLink(page.offset, "self")]
+            if page.offset + returned < matched { links.append(pageLink(page.offset + returned, "next")) }
+            if page.offset > 0 { links.append(pageLink(max(0, page.offset - page.limit), "prev")) }
+            out.append(contentsOf: "],\"numberMatched\":\(matched),\"numberReturned\":\(returned),\"links\":".utf8)
+            GeoJSONWriter.value(.array(links), into: &out)
+            out.append(contentsOf: ",\"timeStamp\":".utf8)
+            GeoJSONWriter.value(.string(ISO8601DateFormatter().string(from: Date())), into: &out)
+            out.append(UInt8(ascii: "}"))
+            _ = emit(&out, true)
         }
-        var response = Response(status: .ok, headers: [.contentType: "application/geo+json"], body: ResponseBody(asyncSequence: Signalling(base: stream, room: room)))
+        var response: Response
+        if page.limit <= Self.unstreamedLimit {
+            // A page of up to a thousand features is written here, whole: no thread and no hand-over per page,
+            // and an error is still a problem answer rather than a cut document.
+            var body = ByteBuffer()
+            try write { chunk, _ in
+                body.writeBytes(chunk)
+                chunk.removeAll(keepingCapacity: true)
+                return true
+            }
+            response = Response(status: .ok, headers: [.contentType: "application/geo+json"], body: .init(byteBuffer: body))
+        } else {
+            // Streamed: a producer thread reads the snapshot and hands ~64 KiB chunks over, waiting while the client lags.
+            let room = DispatchSemaphore(value: 4)
+            let stream = AsyncStream<ByteBuffer> { continuation in
+                continuation.onTermination = { _ in room.signal() }
+                Thread.detachNewThread {
+                    do {
+                        try write { chunk, _ in
+                            room.wait()
+                            defer { chunk.removeAll(keepingCapacity: true) }
+                            if case .terminated = continuation.yield(ByteBuffer(bytes: chunk)) { return false }
+                            return true
+                        }
+                    } catch {
+                        // Headers are gone: the document ends unterminated, which a client sees as an error.
+                        room.wait()
+                        _ = continuation.yield(ByteBuffer(string: "\n"))
+                    }
+                    continuation.finish()
+                }
+            }
+            response = Response(status: .ok, headers: [.contentType: "application/geo+json"], body: ResponseBody(asyncSequence: Signalling(base: stream, room: room)))
+        }
         response.headers[HTTPField.Name("Content-Crs")!] = "<\(outCRS.uri)>"
         return response
     }
+
+    /// Pages up to this many features are written whole in the handler; larger ones are streamed.
+    static let unstreamedLimit = 1_000
 
     /// `filter` in `filter-lang` (cql2-text by default, or cql2-json), its geometries in `filter-crs`; every property
     /// it names must be a queryable (400 otherwise, OGC API Features Part 3).

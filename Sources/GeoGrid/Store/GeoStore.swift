@@ -134,9 +134,17 @@ public final class GeoStore: Sendable {
         }
     }
 
+    /// A read-only connection that maps the file (up to 1 GiB) instead of copying its pages in with read(2):
+    /// pages of items spent a fifth of their time in those copies.
+    private static func newReader(_ path: String) throws -> Pooled {
+        let c = try Connection(path: path, readOnly: true)
+        try c.execute("PRAGMA mmap_size = 1073741824")
+        return Pooled(connection: c)
+    }
+
     /// Runs `body` on a reader inside one read transaction: a snapshot unaffected by concurrent writes.
     public func read<T: Sendable>(_ body: (Connection) throws -> T) throws -> T {
-        let pooled = try idleReaders.withLock { $0.popLast() } ?? Pooled(connection: Connection(path: path, readOnly: true))
+        let pooled = try idleReaders.withLock { $0.popLast() } ?? Self.newReader(path)
         defer {
             idleReaders.withLock { pool in
                 if pool.count < Self.maxIdleReaders { pool.append(pooled) }
