@@ -14,12 +14,13 @@ struct CORSMiddleware<Context: RequestContext>: RouterMiddleware {
         var response: Response
         if request.method == .options, request.headers[.accessControlRequestMethod] != nil {
             response = Response(status: .noContent)
-            response.headers[.accessControlAllowMethods] = "GET, HEAD, OPTIONS"
+            // The edits (OGC API Features Part 4) too: a web console on another origin sends them with a token.
+            response.headers[.accessControlAllowMethods] = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
             response.headers[.accessControlAllowHeaders] = request.headers[.accessControlRequestHeaders] ?? "*"
             response.headers[.accessControlMaxAge] = "86400"
         } else {
             response = try await next(request, context)
-            response.headers[.accessControlExposeHeaders] = "ETag, Content-Crs, Link"
+            response.headers[.accessControlExposeHeaders] = "ETag, Content-Crs, Link, Location"
         }
         response.headers[.accessControlAllowOrigin] = allowAll ? "*" : origin
         if !allowAll { response.headers.append(HTTPField(name: .vary, value: "Origin")) }

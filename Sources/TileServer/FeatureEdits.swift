@@ -21,6 +21,15 @@ struct FeatureEditsAPI {
         router.patch("collections/:id/items/:featureId") { request, context in try await change(request, context, patch: true) }
         router.delete("collections/:id/items/:featureId") { request, context in try remove(request, context) }
         router.get("audit") { request, _ in try auditLog(request) }
+        // QGIS (3.32 and later) asks OPTIONS of these two paths and offers editing by the methods in Allow.
+        router.on("collections/:id/items", method: .options) { _, context in
+            _ = try features.layer(context)
+            return Response(status: .noContent, headers: [.allow: "GET, POST, OPTIONS"])
+        }
+        router.on("collections/:id/items/:featureId", method: .options) { _, context in
+            _ = try features.layer(context)
+            return Response(status: .noContent, headers: [.allow: "GET, PUT, PATCH, DELETE, OPTIONS"])
+        }
     }
 
     func body(_ request: Request) async throws -> JSONValue {

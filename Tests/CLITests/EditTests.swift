@@ -67,6 +67,12 @@ struct EditTests {
         #expect(half.status == 422 && String(decoding: half.body, as: UTF8.self).contains("feature 1"))
         #expect(try count() == before && (try auditCount()) == 0)
 
+        // QGIS (3.32+) offers editing by what OPTIONS allows; browsers on other origins may send the edits.
+        #expect(try curl(items, method: "OPTIONS").headers["allow"] == "GET, POST, OPTIONS")
+        #expect(try curl("\(items)/1", method: "OPTIONS").headers["allow"] == "GET, PUT, PATCH, DELETE, OPTIONS")
+        let preflight = try curl("\(items)/1", method: "OPTIONS", headers: ["Origin": "https://console.example.org", "Access-Control-Request-Method": "PATCH"])
+        #expect(preflight.headers["access-control-allow-methods"]?.contains("PATCH") == true)
+
         // Created: 201, Location, ETag; readable at once, with its extra attribute, and in the next tile.
         let created = try curl(items, method: "POST", headers: Self.bearer(tokens["planner"]), body: body)
         #expect(created.status == 201, "\(String(decoding: created.body, as: UTF8.self))")
