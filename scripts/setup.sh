@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages GeoGrid needs that this machine lacks, and nothing else.
 #   scripts/setup.sh run    the C libraries the build and the store need
-#   scripts/setup.sh test   those, plus the independent oracles and clients the tests use (GDAL, osmium,
+#   scripts/setup.sh test   those, plus the independent oracles and clients the tests use (GDAL, QGIS, osmium,
 #                           shapely, pyproj, curl)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 run_packages=(pkg-config libsqlite3-dev libspatialite-dev libsqlite3-mod-spatialite libgeos-dev libproj-dev zlib1g-dev
   curl ca-certificates python3 python3-pil python3-numpy fonts-dejavu-core)
-test_packages=(gdal-bin osmium-tool python3 python3-shapely python3-pyproj python3-venv curl sqlite3)
+test_packages=(gdal-bin osmium-tool python3 python3-shapely python3-pyproj python3-venv curl sqlite3 python3-qgis qgis-providers)
 
 case "${1:-run}" in
   run) wanted=("${run_packages[@]}") ;;

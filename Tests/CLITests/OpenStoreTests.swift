@@ -141,3 +141,41 @@ import Testing
         #expect(bad.status != 0 && bad.stderr.contains("colour"))
     }
 }
+
+/// QGIS itself (Debian's python3-qgis, headless): a defined layer opens as a SpatiaLite layer with its columns,
+/// keyword names included, and the server's collections open as OAPIF layers with every feature.
+@Suite(.enabled(if: FileManager.default.fileExists(atPath: "/usr/lib/python3/dist-packages/qgis"), "needs python3-qgis (scripts/setup.sh test)"))
+struct QGISTests {
+    @Test func qgisOpensTheStoreAndTheServer() throws {
+        let dir = TemporaryDirectory()
+        let db = dir.path("demo.sqlite")
+        try DemoCity.build(from: Fixtures.demoCity.path, at: db)
+        #expect(try runProcess(CLITests.executable, ["layer", "create", "--db", db, "cameras", "--geometry", "point", "--field", "end:date",
+            "--field", "order:integer"]).status == 0)
+        let cameras = #"{"type":"Feature","properties":{"end":"2027-01-31","order":3,"BRAND":"Hik"},"geometry":{"type":"Point","coordinates":[24.941,60.171]}}"#
+        #expect(try runProcess(CLITests.executable, ["import", "--db", db, "--layer", "cameras", "--format", "geojsonseq", "-"], input: Data(cameras.utf8)).status == 0)
+        let server = try RunningServer(db: db)
+        let script = """
+            import os, sys
+            os.environ['QT_QPA_PLATFORM'] = 'offscreen'
+            from qgis.core import QgsApplication, QgsVectorLayer
+            app = QgsApplication([], False); app.initQgis()
+            db, base = sys.argv[1], sys.argv[2]
+            cams = QgsVectorLayer(f"dbname='{db}' table=\\"cameras\\" (geom)", 'cameras', 'spatialite')
+            f = next(cams.getFeatures())
+            print('cameras', cams.isValid(), cams.featureCount(), cams.crs().authid(), f['order'], f['end'].toString('yyyy-MM-dd') if hasattr(f['end'], 'toString') else f['end'])
+            for name in ['grids', 'buildings', 'cameras']:
+                lyr = QgsVectorLayer(f"url='{base}' typename='{name}'", name, 'OAPIF')
+                print('oapif', name, lyr.isValid(), sum(1 for _ in lyr.getFeatures()))
+            app.exitQgis()
+            """
+        let r = try runProcess("/usr/bin/python3", ["-c", script, db, server.baseURL])
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("cameras True 1 EPSG:4326 3 2027-01-31"), "\(r.stdout) \(r.stderr.suffix(500))")
+        let store = try GeoStore(path: db)
+        for name in ["grids", "buildings", "cameras"] {
+            let count = try store.read { try $0.scalar("SELECT count(*) FROM \(SQL.quote(name))").integer! }
+            #expect(lines.contains("oapif \(name) True \(count)"), "\(name): \(r.stdout)")
+        }
+    }
+}
