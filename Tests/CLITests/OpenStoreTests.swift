@@ -124,6 +124,33 @@ import Testing
         #expect(tables.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
     }
 
+    /// A built-in layer's tiles carry the extra attributes its configuration names, and only those.
+    @Test(.enabled(if: venvPython != nil && which("curl") != nil, "needs .venv-test and curl (scripts/setup.sh test)"))
+    func configuredTilePropertiesOfABuiltInLayer() throws {
+        let dir = TemporaryDirectory()
+        let db = dir.path("city.sqlite")
+        _ = try Self.cli("init", "--db", db)
+        #expect(try Self.cli("import", "--db", db, "--layer", "resources", "--set", "type=hydrant", "--format", "csv", "-", input: Self.hydrants).status == 0)
+        let bad = try Self.cli("layer", "configure", "--db", db, "resources", "--title", "Mine")
+        #expect(bad.status != 0 && bad.stderr.contains("built in"))
+        #expect(try Self.cli("layer", "configure", "--db", db, "resources", "--tile-properties", "type,name,FLOW").status == 0)
+        let server = try RunningServer(db: db)
+        let f = TileID.worldFraction(Position(24.9401, 60.1701))
+        let tile = try curl("\(server.baseURL)/tiles/resources/16/\(Int(f.x * 65_536))/\(Int(f.y * 65_536)).mvt")
+        #expect(tile.status == 200)
+        let path = dir.path("t.mvt")
+        try tile.body.write(to: URL(fileURLWithPath: path))
+        let decoded = try runProcess(venvPython!, ["-c", """
+            import json, sys, mapbox_vector_tile
+            t = mapbox_vector_tile.decode(open(sys.argv[1], 'rb').read())
+            print(json.dumps(sorted([f['properties'] for f in t['resources']['features']], key=lambda p: p['name'])))
+            """, path])
+        let parsed = try JSONSerialization.jsonObject(with: Data(decoded.stdout.utf8))
+        let props = try #require(parsed as? [[String: Any]], "\(decoded.stderr)")
+        #expect(props.first?["FLOW"] as? Int == 1060 && props.first?["name"] as? String == "H1")
+        #expect(props.allSatisfy { Set($0.keys).isSubset(of: ["type", "name", "FLOW"]) }, "\(props)")
+    }
+
     @Test func aLayerFromASchemaFile() throws {
         let dir = TemporaryDirectory()
         let db = dir.path("city.sqlite")
