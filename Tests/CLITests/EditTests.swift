@@ -116,6 +116,8 @@ struct EditTests {
         #expect(try count() == before)
 
         // The audit: four writes, by the planner's token, with the feature before and after.
+        let cliAudit = try runProcess(CLITests.executable, ["audit", "--db", store.path, "--collection", "buildings"])
+        #expect(cliAudit.status == 0 && cliAudit.stdout.split(separator: "\n").count == 4)
         let audit = try store.audit(collection: "buildings")
         #expect(audit.map { $0["operation"]?.stringValue ?? "" } == ["create", "update", "replace", "delete"])
         #expect(audit[0]["before"] == .null && audit[0]["after"]?["properties"]?["ROOF"] == .string("flat"))
@@ -174,6 +176,45 @@ struct EditTests {
         let adminID = list.arrayValue?.first { $0["role"] == .string("admin") }?["id"]?.numberValue
         #expect(try runProcess(CLITests.executable, ["token", "revoke", "--db", store.path, String(Int(adminID ?? 0))]).status == 0)
         #expect(try curl("\(server.baseURL)/locate?lon=\(p0.lon)&lat=\(p0.lat)", headers: ["Authorization": "Bearer \(tokens["admin"]!)"]).status == 401)
+    }
+
+    /// Bodies in another CRS (Content-Crs, crs=gcj02), an edit in the next tile, and an expired token.
+    @Test func bodiesInOtherCRSsAndTheNextTile() throws {
+        let (server, store, tokens, dir) = try Self.setUp()
+        let items = "\(server.baseURL)/collections/resources/items"
+        let p = Position(24.9458, 60.1699)
+        let f = TileID.worldFraction(p)
+        let tileURL = "\(server.baseURL)/tiles/resources/16/\(Int(f.x * 65_536))/\(Int(f.y * 65_536)).mvt"
+        let tileBefore = try curl(tileURL)
+        // EPSG:4326 in latitude-longitude order, as Part 2 defines it.
+        var headers = Self.bearer(tokens["admin"])
+        headers["Content-Crs"] = "<http://www.opengis.net/def/crs/EPSG/0/4326>"
+        let latLon = try curl(items, method: "POST", headers: headers,
+            body: #"{"type":"Feature","properties":{"type":"aed","name":"latlon"},"geometry":{"type":"Point","coordinates":[\#(p.lat),\#(p.lon)]}}"#)
+        #expect(latLon.status == 201, "\(latLon.text)")
+        // GCJ-02 (an Amap position) through crs=gcj02: stored in WGS84 (this point is outside China: unshifted,
+        // so a Beijing point is used for the shift).
+        let beijing = Position(116.3855, 39.9055)
+        let gcj = ChinaCoordinates.wgsToGCJ(beijing)
+        let shifted = try curl(items + "?crs=gcj02", method: "POST", headers: Self.bearer(tokens["admin"]),
+            body: #"{"type":"Feature","properties":{"type":"aed","name":"gcj"},"geometry":{"type":"Point","coordinates":[\#(gcj.lon),\#(gcj.lat)]}}"#)
+        #expect(shifted.status == 201)
+        let stored: [String: (Double, Double)] = try store.read { db in
+            let s = try db.prepare("SELECT name, X(geom), Y(geom) FROM resources WHERE name IN ('latlon', 'gcj')")
+            var out: [String: (Double, Double)] = [:]
+            while try s.step() { out[s.text(0)!] = (s.double(1), s.double(2)) }
+            return out
+        }
+        #expect(stored["latlon"].map { abs($0.0 - p.lon) < 1e-9 && abs($0.1 - p.lat) < 1e-9 } == true)
+        #expect(stored["gcj"].map { abs($0.0 - beijing.lon) < 1e-6 && abs($0.1 - beijing.lat) < 1e-6 } == true, "\(String(describing: stored["gcj"]))")
+        // The edit is in the next tile: the cached one was dropped and made anew.
+        let tileAfter = try curl(tileURL)
+        #expect(tileAfter.status == 200 && tileAfter.headers["etag"] != tileBefore.headers["etag"])
+        // An expired token is refused like an unknown one.
+        let expired = try runProcess(CLITests.executable, ["token", "create", "--db", store.path, "--role", "admin", "--expires", "2020-01-01"])
+            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try curl(items, method: "POST", headers: Self.bearer(expired), body: latLon.text).status == 401)
+        _ = dir
     }
 
     /// OWSLib (PyPI), an independent OGC API Features client: create, find by a CQL2 filter, replace, delete.
