@@ -31,6 +31,8 @@ let package = Package(
         .target(name: "CSupport"),
         .target(
             name: "GeoGrid", dependencies: ["CSQLite", "CGEOS", "CPROJ", "CSupport", .product(name: "Crypto", package: "swift-crypto")],
+            // The default catalogues, workflow, deadlines and calendar of cases: data a city replaces.
+            resources: [.copy("Resources/incidents")],
             swiftSettings: strict),
         // The HTTP service: vector tiles, OGC API Features, the query API and the demo map, on Hummingbird 2.
         .target(

@@ -160,19 +160,7 @@ struct FeatureEditsAPI {
     }
 
     /// The store's edit errors as problems: 401, 403, 404, 412, 422.
-    func run<T>(_ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch let e as EditError {
-            switch e.kind {
-            case .unauthenticated: throw Auth.unauthorized(e.message)
-            case .forbidden: throw Problem(.forbidden, e.message)
-            case .notFound: throw Problem(.notFound, e.message)
-            case .preconditionFailed: throw Problem(.preconditionFailed, e.message)
-            case .invalid: throw Problem(.unprocessableContent, e.message)
-            }
-        }
-    }
+    func run<T>(_ body: () throws -> T) throws -> T { try Problem.editing(body) }
 
     /// `GET /audit` (admin): every write, oldest first; filters collection, feature, token, since, limit.
     func auditLog(_ request: Request) throws -> Response {

@@ -11,6 +11,8 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     public var title: String?
     /// Headers the answer carries (WWW-Authenticate with a 401, Allow with a 405).
     public var headers: HTTPFields = [:]
+    /// Extension members (RFC 9457 §3.2): a refused transition's `stage` and `allowed`.
+    public var members: [(String, JSONValue)] = []
 
     public init(_ status: HTTPResponse.Status, _ detail: String, title: String? = nil) {
         self.status = status
@@ -21,19 +23,43 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     public static func badRequest(_ detail: String) -> Problem { Problem(.badRequest, detail) }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var response = Self.response(status: status, title: title ?? status.reasonPhrase, detail: detail, instance: request.uri.path)
+        var response = Self.response(status: status, title: title ?? status.reasonPhrase, detail: detail, instance: request.uri.path, members: members)
         for field in headers { response.headers.append(field) }
         return response
     }
 
-    static func response(status: HTTPResponse.Status, title: String, detail: String, instance: String) -> Response {
+    static func response(status: HTTPResponse.Status, title: String, detail: String, instance: String, members: [(String, JSONValue)] = []) -> Response {
         let body = JSONValue.object([
             ("type", .string("about:blank")), ("title", .string(title)), ("status", .number(Double(status.code))),
             ("detail", .string(detail)), ("instance", .string(instance)),
-        ])
+        ] + members)
         var bytes: [UInt8] = []
         GeoJSONWriter.value(body, into: &bytes)
         return Response(status: status, headers: [.contentType: "application/problem+json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
+
+extension Problem {
+    /// The store's refusals of a write as problems: 401, 403, 404, 409 (with the stage and what it allows),
+    /// 412, 422.
+    static func from(_ e: EditError) -> Problem {
+        switch e.kind {
+        case .unauthenticated: return Auth.unauthorized(e.message)
+        case .forbidden: return Problem(.forbidden, e.message)
+        case .notFound: return Problem(.notFound, e.message)
+        case .preconditionFailed: return Problem(.preconditionFailed, e.message)
+        case .invalid: return Problem(.unprocessableContent, e.message)
+        case .conflict:
+            var p = Problem(.conflict, e.message)
+            if let stage = e.stage { p.members.append(("stage", .string(stage))) }
+            if let allowed = e.allowed { p.members.append(("allowed", .array(allowed.map(JSONValue.string)))) }
+            return p
+        }
+    }
+
+    /// Runs a write, turning the store's refusals into problems.
+    static func editing<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as EditError { throw from(e) }
     }
 }
 

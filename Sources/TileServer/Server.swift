@@ -40,11 +40,14 @@ public struct GeoGridServer: Sendable {
     public let configuration: ServerConfiguration
     public let metrics = ServerMetrics()
     public let tiles: TileCache
+    /// The cases' workplace; its clock is the time every workflow decision is made at.
+    public let desk: IncidentDesk
     let started = Date()
 
-    public init(store: GeoStore, configuration: ServerConfiguration) {
+    public init(store: GeoStore, configuration: ServerConfiguration, clock: @escaping @Sendable () -> Timestamp = { Timestamp.now }) {
         self.store = store
         self.configuration = configuration
+        self.desk = IncidentDesk(store: store, clock: clock)
         let tiles = TileCache(capacityBytes: configuration.tileCacheBytes)
         self.tiles = tiles
         // Writes through the store drop exactly the cached tiles they may change.
@@ -65,6 +68,8 @@ public struct GeoGridServer: Sendable {
         let features = FeaturesAPI(store: store, auth: auth)
         features.add(to: router)
         FeatureEditsAPI(store: store, auth: auth, features: features).add(to: router)
+        IncidentsAPI(store: store, auth: auth, desk: desk).add(to: router)
+        EventsAPI(store: store, auth: auth).add(to: router)
         TileAPI(store: store, cache: tiles, metrics: metrics).add(to: router)
         router.get("health") { _, _ in try health() }
         router.get("metrics") { _, _ in
@@ -103,6 +108,32 @@ public struct GeoGridServer: Sendable {
             ("uptime_s", .number((Date().timeIntervalSince(started) * 10).rounded() / 10)),
             ("layers", .object(counts.map { ($0.0.rawValue, .number(Double($0.1))) })), ("indexes", .array(indexes)),
         ])
+    }
+
+    /// Starts the clock of the cases on a thread of its own: each light is turned (with its `light_changed`
+    /// event) as its limit passes, the moment of the next one known from the store; events other processes
+    /// wrote are caught up with; listeners get a heartbeat every 15 s.
+    public func startIncidentClock(onError: @escaping @Sendable (any Error) -> Void = { _ in }) {
+        let desk = self.desk, store = self.store
+        Thread.detachNewThread {
+            var lastTick = Date()
+            while true {
+                var wait = 1.0
+                do {
+                    try desk.pushLights()
+                    if let next = try desk.nextLightChange() { wait = min(wait, max(0.002, next.seconds - desk.clock().seconds)) }
+                } catch {
+                    onError(error)
+                    wait = 5
+                }
+                store.events.catchUp(store)
+                if Date().timeIntervalSince(lastTick) >= 15 {
+                    store.events.tick()
+                    lastTick = Date()
+                }
+                Thread.sleep(forTimeInterval: wait)
+            }
+        }
     }
 
     /// The application, listening where the configuration says; `onRunning` gets the bound port.

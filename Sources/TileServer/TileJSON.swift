@@ -104,6 +104,13 @@ struct TileJSONAPI {
                 ("circle-color", .array(typeMatch)), ("circle-radius", .array([s("interpolate"), .array([s("linear")]), .array([s("zoom")]), n(12), n(2), n(17), n(7)])),
                 ("circle-stroke-color", s("#ffffff")), ("circle-stroke-width", n(1)),
             ]),
+            // Cases on top, coloured by their light (grey once closed), urgent ones larger.
+            layer("incidents", "circle", .incidents, minzoom: Layer.incidents.minZoom, paint: [
+                ("circle-color", .array([s("match"), get("light"), s("green"), s("#1a9641"), s("yellow"), s("#f0b400"), s("red"), s("#d7191c"), s("#969696")])),
+                ("circle-radius", .array([s("interpolate"), .array([s("linear")]), .array([s("zoom")]), n(10), n(3), n(17),
+                    .array([s("match"), get("priority"), s("urgent"), n(11), n(8)])])),
+                ("circle-stroke-color", s("#222222")), ("circle-stroke-width", n(1.2)),
+            ]),
         ]
         // The city's own layers: a default look per geometry type, each in a colour of its own (from its name,
         // so a layer keeps its colour from one request to the next), beneath the resources.
@@ -123,7 +130,7 @@ struct TileJSONAPI {
                 defined.append(layer("\(l.name)-outline", "line", l, minzoom: l.minZoom, paint: [("line-color", s(colour)), ("line-width", n(1))]))
             }
         }
-        layers.insert(contentsOf: defined, at: layers.count - 1)
+        layers.insert(contentsOf: defined, at: layers.count - 2)
         let gridExtent = try store.shapeIndex(.grids).extent
         let center: [Double] = gridExtent.map { [($0.minX + $0.maxX) / 2, ($0.minY + $0.maxY) / 2] } ?? [0, 0]
         return .json(.object([

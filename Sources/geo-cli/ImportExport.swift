@@ -23,9 +23,7 @@ struct Import: ParsableCommand {
     @Flag(help: "Drop the properties no field takes (by default they are kept as the feature's extra attributes).") var dropUnmapped = false
     @Option(help: "With --skip-invalid: write the left-out features and their reasons here (newline-delimited JSON).")
     var rejects: String?
-    @Option(help: "CSV: the longitude column.") var lonColumn: String?
-    @Option(help: "CSV: the latitude column.") var latColumn: String?
-    @Option(help: "CSV: the WKT geometry column.") var wktColumn: String?
+    @OptionGroup var columns: CSVColumns
 
     func validate() throws {
         if rejects != nil && !skipInvalid { throw ValidationError("--rejects goes with --skip-invalid") }
@@ -39,25 +37,12 @@ struct Import: ParsableCommand {
         do { options.mapping = try PropertyMapping(parsing: mappings, constants: constants, layer: layer) } catch { throw CLIError("\(error)") }
         options.crs = crs
         options.skipInvalid = skipInvalid
-        options.csv.lonColumn = lonColumn
-        options.csv.latColumn = latColumn
-        options.csv.wktColumn = wktColumn
+        columns.apply(to: &options.csv)
         let input = try InputBytes(path: file)
         let bar = ProgressBar(label: "importing \(layer.rawValue)")
         let report = try store.importFeatures(from: input, options: options, progress: bar?.callback)
         bar?.finish()
-        if let rejects {
-            var out: [UInt8] = []
-            for r in report.rejected {
-                var members: [(String, JSONValue)] = [("index", .number(Double(r.index)))]
-                if let line = r.line { members.append(("line", .number(Double(line)))) }
-                members.append(("reason", .string(r.reason)))
-                members.append(("source", .string(r.source)))
-                GeoJSONWriter.value(.object(members), into: &out)
-                out.append(0x0A)
-            }
-            guard FileManager.default.createFile(atPath: rejects, contents: Data(out)) else { throw CLIError("cannot write \(rejects)") }
-        }
+        if let rejects { try writeRejects(report.rejected, to: rejects) }
         var line = "imported \(features(report.imported)) into \(layer.rawValue)"
         if skipInvalid { line += ", left out \(report.rejected.count)" + (rejects.map { " (see \($0))" } ?? "") }
         printErr(line)
@@ -123,6 +108,32 @@ struct Export: ParsableCommand {
 
 /// "1 feature", "2 features".
 func features(_ n: Int) -> String { n == 1 ? "1 feature" : "\(n) features" }
+
+/// Where a CSV's geometry is, when its header does not use the usual names.
+struct CSVColumns: ParsableArguments {
+    @Option(help: "CSV: the longitude column.") var lonColumn: String?
+    @Option(help: "CSV: the latitude column.") var latColumn: String?
+    @Option(help: "CSV: the WKT geometry column.") var wktColumn: String?
+
+    func apply(to csv: inout CSVOptions) {
+        csv.lonColumn = lonColumn
+        csv.latColumn = latColumn
+        csv.wktColumn = wktColumn
+    }
+}
+
+/// The features an import left out, one JSON object per line: index, line, reason, and the source text.
+func writeRejects(_ rejected: [RejectedFeature], to path: String) throws {
+    var out: [UInt8] = []
+    for r in rejected {
+        var members: [(String, JSONValue)] = [("index", .number(Double(r.index)))]
+        if let line = r.line { members.append(("line", .number(Double(line)))) }
+        members += [("reason", .string(r.reason)), ("source", .string(r.source))]
+        GeoJSONWriter.value(.object(members), into: &out)
+        out.append(0x0A)
+    }
+    guard FileManager.default.createFile(atPath: path, contents: Data(out)) else { throw CLIError("cannot write \(path)") }
+}
 
 func printErr(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
 

@@ -52,6 +52,8 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data("GeoGrid serving \(db) at http://\(host):\(port)/\n".utf8))
         }
         if watchSeconds > 0 { Self.watch(store, every: watchSeconds, logger: logger) }
+        let clockLogger = logger
+        server.startIncidentClock { error in clockLogger.error("turning the cases' lights failed: \(error)") }
         try await app.runService()
     }
 

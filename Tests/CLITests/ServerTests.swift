@@ -101,7 +101,7 @@ struct ServerTests {
         }
         // Built at start, before the first query.
         let indexes = try #require(health["indexes"] as? [[String: Any]])
-        #expect(indexes.count == 2 + Layer.builtIn.count && indexes.allSatisfy { $0["built"] as? Bool == true })
+        #expect(indexes.count == 1 + Layer.builtIn.filter { $0.geometry == .point }.count + Layer.builtIn.count && indexes.allSatisfy { $0["built"] as? Bool == true })
     }
 
     /// Prometheus text: counts by route and status that follow the requests made, and latency histograms.

@@ -121,7 +121,7 @@ import Testing
         let r = try runProcess("/usr/bin/python3", [repo.appendingPathComponent("scripts/make-demo-city.py").path,
             repo.appendingPathComponent("data/osm/Helsinki.osm.pbf").path, out.url.path])
         #expect(r.status == 0, "\(r.stderr)")
-        for layer in Layer.builtIn {
+        for layer in Layer.mapLayers {
             let made = try Data(contentsOf: out.url.appendingPathComponent("\(layer.rawValue).geojson"))
             let committed = try Data(contentsOf: Fixtures.demoCity.appendingPathComponent("\(layer.rawValue).geojson"))
             #expect(made == committed, "\(layer.rawValue).geojson differs from what the script makes")

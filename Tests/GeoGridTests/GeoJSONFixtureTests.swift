@@ -23,14 +23,14 @@ import Testing
         try importText(store, .buildings, #"{"type":"Feature","properties":{"name":"kept"},"geometry":{"type":"Polygon","coordinates":[[[1,1],[2,1],[2,2],[1,1]]]}}"#)
         try importText(store, .roads, #"{"type":"Feature","properties":{"name":"kept"},"geometry":{"type":"LineString","coordinates":[[1,1],[2,2]]}}"#)
         try importText(store, .resources, #"{"type":"Feature","properties":{"type":"aed"},"geometry":{"type":"Point","coordinates":[1,1]}}"#)
-        let before = try Layer.builtIn.map { try exportText(store, $0) }
+        let before = try Layer.mapLayers.map { try exportText(store, $0) }
         var options = ImportOptions(layer: layer(for: url), format: .geojson)
         options.mapping.constants = ["type": "hydrant"]
         do {
             let report = try store.importFeatures(from: InputBytes(path: url.path), options: options)
             return (nil, report)
         } catch {
-            let after = try Layer.builtIn.map { try exportText(store, $0) }
+            let after = try Layer.mapLayers.map { try exportText(store, $0) }
             #expect(before == after, "\(url.lastPathComponent) changed the store although its import failed")
             return (error, nil)
         }

@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 @Suite struct ImportExportTests {
-    static let layers: [Layer] = Layer.builtIn
+    static let layers: [Layer] = Layer.mapLayers
 
     /// The demo city, imported, exported, imported into a second store and exported again, gives the same
     /// text; and what was exported equals what the source said (coordinates to 7 decimals).

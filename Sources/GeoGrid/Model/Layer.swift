@@ -111,6 +111,8 @@ public struct Layer: Hashable, Sendable, CustomStringConvertible {
     /// The cross-field rules a layer's rows obey.
     public enum Rules: String, Sendable {
         case communities, grids, buildings, resources, roads
+        /// The cases (`incidents`): written only through the workflow (`IncidentDesk`), never by feature edits.
+        case incidents
         /// A layer a city defined: its fields' types and ranges, nothing more.
         case defined
     }
@@ -218,8 +220,61 @@ public struct Layer: Hashable, Sendable, CustomStringConvertible {
             Field("width", .real, minimum: 0, "Width in metres where known"),
         ], rules: .roads, tileProperties: ["name", "class"], minZoom: 10)
 
-    /// The built-in layers, in the order the demo loads them (areas before what lies in them).
-    public static let builtIn: [Layer] = [.communities, .grids, .buildings, .resources, .roads]
+    /// The cases: one point per case with its stage, owner, department, light and the times of every stage.
+    /// Its rows change only through the workflow (`IncidentDesk`); the history and the situation package are
+    /// kept beside it (`geogrid_incident_history`, `geogrid_incident_situations`).
+    public static let incidents = Layer(
+        name: "incidents", title: "Incidents (cases)", geometry: .point,
+        fields: [
+            Field("case_number", .text, required: true, "Readable, unique case number: year and sequence (2026-000123)"),
+            Field("category", .text, required: true, "Category code from the store's catalogue (event, component or emergency class)"),
+            Field("subcategory", .text, "Minor class code, when the category has them"),
+            Field("priority", .text, "low, normal, high or urgent"),
+            Field("kind", .text, "immediate (即办件) or promised (承诺件)"),
+            Field("promised_date", .date, "The date a promised case is due"),
+            Field("title", .text, "Title"),
+            Field("description", .text, "Description"),
+            Field("channel", .text, "Channel code from the catalogue (grid_worker, hotline, …)"),
+            Field("reporter_name", .text, personal: true, "Reporter's name"),
+            Field("reporter_contact", .text, personal: true, "Reporter's phone or address"),
+            Field("building_id", .integer, "Building the case is in, when known"),
+            Field("floor", .integer, "Floor"),
+            Field("location_detail", .text, "Where exactly (gas meter, stairwell B)"),
+            Field("owner", .text, "How the place was assigned: grid, community_fallback, street_fallback, district_fallback or outside"),
+            Field("grid_code", .text, "Owning grid"),
+            Field("community_code", .text, "Owning community"),
+            Field("street_code", .text, "Owning street"),
+            Field("district_code", .text, "Owning district"),
+            Field("stage", .text, required: true, "Current stage of the workflow"),
+            Field("open", .boolean, "Whether the case is still open (its stage is not final)"),
+            Field("department", .text, "Responsible department code"),
+            Field("department_level", .text, "community, street, district or city"),
+            Field("assignee", .text, "Person handling the case"),
+            Field("co_departments", .text, "Co-handling department codes, comma-separated"),
+            Field("light", .text, "green, yellow or red as last computed (open cases); empty once closed"),
+            Field("yellow_at", .timestamp, "When the current stage's light turns yellow"),
+            Field("red_at", .timestamp, "When the current stage's light turns red"),
+            Field("overdue", .boolean, "Whether the case went red at any stage"),
+            Field("reporter_answered", .boolean, "Whether the reporter was told the outcome (回告)"),
+            Field("no_answer_reason", .text, "Why the reporter was not answered"),
+            Field("satisfaction", .integer, minimum: 1, "The reporter's satisfaction, 1–5"),
+            Field("reported_at", .timestamp, "Reported"),
+            Field("registered_at", .timestamp, "Registered"),
+            Field("dispatched_at", .timestamp, "Dispatched (last time)"),
+            Field("accepted_at", .timestamp, "Accepted"),
+            Field("handling_at", .timestamp, "Handling began"),
+            Field("handled_at", .timestamp, "Handled (feedback given)"),
+            Field("closed_at", .timestamp, "Closed (verified, at source, or cancelled)"),
+            Field("evaluated_at", .timestamp, "Evaluated"),
+            Field("stage_since", .timestamp, "When the case entered its current stage"),
+            Field("updated_at", .timestamp, "Last change"),
+        ], rules: .incidents,
+        tileProperties: ["case_number", "category", "priority", "stage", "light", "department", "grid_code", "title"], minZoom: 10)
+
+    /// The built-in layers of the map, in the order the demo loads them from its files (areas before what lies in them).
+    public static let mapLayers: [Layer] = [.communities, .grids, .buildings, .resources, .roads]
+    /// Every built-in layer: the map's, then the cases.
+    public static let builtIn: [Layer] = mapLayers + [.incidents]
 }
 
 /// SQL text helpers.

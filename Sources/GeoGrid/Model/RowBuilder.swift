@@ -147,6 +147,14 @@ extension Layer {
             } else {
                 row.values[s] = .text("in_service")
             }
+        case .incidents:
+            if let kind = row.values[index("kind")].text, !["immediate", "promised"].contains(kind) {
+                throw FeatureProblem("kind '\(kind)' must be immediate or promised")
+            }
+            if let p = row.values[index("priority")].text, !Incident.priorities.contains(p) {
+                throw FeatureProblem("priority '\(p)' must be one of \(Incident.priorities.joined(separator: ", "))")
+            }
+            if let s = row.values[index("satisfaction")].integer, !(1...5).contains(s) { throw FeatureProblem("satisfaction must be 1–5, not \(s)") }
         case .roads, .defined:
             break
         }

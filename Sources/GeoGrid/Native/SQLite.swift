@@ -87,6 +87,8 @@ public final class Connection {
     /// Set by a write that changed the layer catalogue (a layer created, configured or dropped): the store
     /// reads the catalogue again once the write commits.
     var catalogueChanged = false
+    /// Set by a write that appended live events (`geogrid_events`): they are published once it commits.
+    var eventsWritten = false
 
     public var changes: Int { Int(sqlite3_changes(db)) }
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(db) }

@@ -31,15 +31,24 @@ public struct AroundResult: Sendable {
         return counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
-    /// Distinct road names and classes within the radius, nearest first: the access routes.
-    public var roadNames: [(name: String?, roadClass: String?, distance: Double)] {
+    /// Distinct road names and classes within the radius, nearest first, with the widest width known of each:
+    /// the access routes.
+    public var roadNames: [(name: String?, roadClass: String?, distance: Double, width: Double?)] {
         let layer = Layer.roads
         let n = layer.fields.firstIndex { $0.name == "name" }!, c = layer.fields.firstIndex { $0.name == "class" }!
-        var seen = Set<String>()
-        var out: [(String?, String?, Double)] = []
-        for (e, d) in roads {
+        let w = layer.fields.firstIndex { $0.name == "width" }!
+        var at: [String: Int] = [:]
+        var out: [(String?, String?, Double, Double?)] = []
+        for (e, d) in roads.sorted(by: { $0.distance < $1.distance }) {
             let key = "\(e.values[n].text ?? "")|\(e.values[c].text ?? "")"
-            if seen.insert(key).inserted { out.append((e.values[n].text, e.values[c].text, d)) }
+            var width: Double?
+            if case .real(let x) = e.values[w] { width = x } else if case .integer(let i) = e.values[w] { width = Double(i) }
+            if let i = at[key] {
+                if let width { out[i].3 = max(out[i].3 ?? width, width) }
+            } else {
+                at[key] = out.count
+                out.append((e.values[n].text, e.values[c].text, d, width))
+            }
         }
         return out
     }

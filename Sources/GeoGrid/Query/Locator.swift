@@ -60,9 +60,9 @@ public final class LocateResult: Sendable, Hashable {
 
     static let outside = LocateResult(owner: .outside)
 
-    /// The codes of the areas owning the point, finest first (the grid's community, then community, street and
+    /// The codes of the areas owning the point, finest first (the grid, its community, then community, street and
     /// district as far as the store holds them): what a token's scope is compared with.
-    public var areaCodes: [String] { [grid?.communityCode, community?.code, street?.code, district?.code].compactMap { $0 } }
+    public var areaCodes: [String] { [grid?.code, grid?.communityCode, community?.code, street?.code, district?.code].compactMap { $0 } }
 }
 
 /// Answers which grid and community own a point, from memory. Immutable and Sendable: one is shared by every

@@ -5,6 +5,9 @@ import Foundation
 public enum Role: String, Sendable, CaseIterable, Comparable {
     /// Reads, with personal fields hidden.
     case viewer
+    /// A grid worker on a phone: reports cases and closes at source the matters settled on the spot, within
+    /// the scope of their grid; reads like a viewer.
+    case gridWorker = "grid_worker"
     /// Resources' status (and, with incidents, cases); sees personal fields within its scope.
     case dispatcher
     /// Grids, communities, buildings, roads and the city's own layers; sees personal fields within its scope.
@@ -20,7 +23,7 @@ public struct Token: Sendable, Equatable {
     public var id: Int64
     public var name: String?
     public var role: Role
-    /// District, street or community codes limiting writes (and personal fields) to those areas; empty: all.
+    /// District, street, community or grid codes limiting writes (and personal fields) to those areas; empty: all.
     public var scopes: [String]
     public var created: String
     public var expires: String?
@@ -40,8 +43,8 @@ extension GeoStore {
     /// Makes a token and returns it with its secret, which is shown once and never stored: the store keeps
     /// its SHA-256. Secrets are `gg_` and 43 base64url characters of 32 random bytes.
     public func createToken(role: Role, scopes: [String] = [], name: String? = nil, expires: String? = nil) throws -> (Token, String) {
-        for scope in scopes where !(scope.allSatisfy { $0.isASCII && $0.isNumber } && [6, 9, 12].contains(scope.count)) {
-            throw StoreError("scope '\(scope)' must be a district (6 digits), street (9) or community (12) code")
+        for scope in scopes where !(scope.allSatisfy { $0.isASCII && $0.isNumber } && [6, 9, 12, 14, 15].contains(scope.count)) {
+            throw StoreError("scope '\(scope)' must be a district (6 digits), street (9), community (12) or grid (15, or the older 14) code")
         }
         if let expires, !Layer.isISODate(expires) && Timestamp(iso8601: expires) == nil { throw StoreError("--expires must be a date (YYYY-MM-DD) or a timestamp") }
         var rng = SystemRandomNumberGenerator()
@@ -114,10 +117,12 @@ public enum Access {
     /// Whether `role` may write to `layer` at all (a dispatcher only resources, and of them only the status).
     public static func mayWrite(_ role: Role, _ layer: Layer) -> Bool {
         switch role {
+        // Cases change through the workflow only (IncidentDesk), never by feature edits, whoever asks.
+        case _ where layer.rules == .incidents: false
         case .admin: true
         case .planner: layer.rules != .resources
         case .dispatcher: layer.rules == .resources
-        case .viewer: false
+        case .viewer, .gridWorker: false
         }
     }
 

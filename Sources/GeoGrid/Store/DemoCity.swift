@@ -22,7 +22,7 @@ public enum DemoCity {
         do {
             // The store closes at the end of this scope, checkpointing its WAL into the file.
             let store = try GeoStore(path: building, create: true)
-            for layer in Layer.builtIn {
+            for layer in Layer.mapLayers {
                 let file = Self.file(for: layer, in: folder)
                 guard fm.fileExists(atPath: file) else { throw StoreError("the demo data has no \(file)") }
                 let report = try store.importFeatures(

@@ -15,11 +15,20 @@ public enum EditRequest: Sendable {
 
 /// Why an edit was refused; nothing of the request was written, and nothing audited.
 public struct EditError: Error, CustomStringConvertible, Sendable {
-    public enum Kind: Sendable { case unauthenticated, forbidden, notFound, preconditionFailed, invalid }
+    public enum Kind: Sendable { case unauthenticated, forbidden, notFound, preconditionFailed, invalid, conflict }
     public var kind: Kind
     /// The feature of the request it concerns (in a FeatureCollection), when there are several.
     public var index: Int?
     public var message: String
+    /// For a transition the workflow does not allow (`conflict`): the case's stage and what it allows.
+    public var stage: String?
+    public var allowed: [String]?
+
+    public init(kind: Kind, index: Int? = nil, message: String) {
+        self.kind = kind
+        self.index = index
+        self.message = message
+    }
     public var description: String { message }
 }
 

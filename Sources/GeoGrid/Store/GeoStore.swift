@@ -26,6 +26,10 @@ public final class GeoStore: Sendable {
     let groupCommit = GroupCommit()
     /// The layers, built-in and defined (see `Catalogue.swift`); replaced when a write changes them.
     let catalogue: Mutex<[Layer]>
+    /// Live events, published after the commit that wrote them (see `IncidentDesk`).
+    public let events = EventHub()
+    /// The incident configuration as last read from `geogrid_config` (see `incidentConfig()`).
+    let incidentConfigCache = Mutex<IncidentConfig?>(nil)
     /// SQLite's data_version as the writer last saw it (see `followExternalWrites`).
     private let seenDataVersion = Mutex<Int64?>(nil)
 
@@ -50,6 +54,7 @@ public final class GeoStore: Sendable {
         let layers = try Self.readCatalogue(connection)
         connection.changeLog.follow(layers)
         catalogue = Mutex(layers)
+        events.prime(lastID: try connection.scalar("SELECT coalesce(max(id), 0) FROM geogrid_events").integer ?? 0)
         connection.recordChanges()
         writer = Mutex(Pooled(connection: connection))
     }
@@ -60,6 +65,7 @@ public final class GeoStore: Sendable {
             let db = pooled.connection
             try db.execute("BEGIN IMMEDIATE")
             _ = db.changeLog.take()
+            db.eventsWritten = false
             do {
                 let result = try body(db)
                 // The indexes as they must be after this write, made from the rows it changed, read before
@@ -71,12 +77,17 @@ public final class GeoStore: Sendable {
                     queryIndexes.publish(indexes)
                     for observer in commitObservers.withLock({ $0 }) { observer(change) }
                 }
+                if db.eventsWritten {
+                    db.eventsWritten = false
+                    events.publish(from: db)
+                }
                 // After the publish: indexes of a layer the write dropped or redefined must not come back with it.
                 if db.catalogueChanged { try reloadCatalogue(db) }
                 return result
             } catch {
                 if db.isInTransaction { try? db.execute("ROLLBACK") }
                 db.catalogueChanged = false
+                db.eventsWritten = false
                 throw error
             }
         }
@@ -114,6 +125,7 @@ public final class GeoStore: Sendable {
                 return seen != nil && seen != version
             }
             guard moved else { return false }
+            incidentConfigCache.withLock { $0 = nil }
             // Another process may have created or dropped a layer (geo-cli layer create while serve runs).
             let layers = try Self.readCatalogue(pooled.connection)
             pooled.connection.changeLog.follow(layers)

@@ -49,7 +49,10 @@ extension GeoStore {
     public func importFeatures(
         from input: InputBytes, options: ImportOptions, progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
     ) throws -> ImportReport {
-        try write { db in try Importer(db: db, options: options).run(input, progress: progress) }
+        if options.layer.rules == .incidents {
+            throw StoreError("cases are imported with `geo-cli incident import`, which numbers, places and routes them and gives each its history")
+        }
+        return try write { db in try Importer(db: db, options: options).run(input, progress: progress) }
     }
 }
 

@@ -118,6 +118,130 @@ enum Schema {
             BEGIN SELECT RAISE(ABORT, 'the audit is append-only'); END
             """,
         ],
+        // 3: cases and their workflow (issue 10).
+        [
+            // Grid workers get a role of their own: the CHECK is rebuilt with the table (SQLite cannot alter it).
+            """
+            CREATE TABLE geogrid_tokens_v3 (
+                id INTEGER PRIMARY KEY,
+                name TEXT,
+                role TEXT NOT NULL CHECK (role IN ('viewer', 'grid_worker', 'dispatcher', 'planner', 'admin')),
+                scopes TEXT NOT NULL DEFAULT '[]',
+                hash TEXT NOT NULL UNIQUE,
+                created TEXT NOT NULL,
+                expires TEXT,
+                revoked TEXT)
+            """,
+            "INSERT INTO geogrid_tokens_v3 SELECT id, name, role, scopes, hash, created, expires, revoked FROM geogrid_tokens",
+            "DROP TABLE geogrid_tokens",
+            "ALTER TABLE geogrid_tokens_v3 RENAME TO geogrid_tokens",
+            """
+            CREATE TABLE incidents (
+                id INTEGER PRIMARY KEY,
+                case_number TEXT NOT NULL UNIQUE,
+                category TEXT NOT NULL,
+                subcategory TEXT,
+                priority TEXT,
+                kind TEXT CHECK (kind IN ('immediate', 'promised')),
+                promised_date DATE,
+                title TEXT,
+                description TEXT,
+                channel TEXT,
+                reporter_name TEXT,
+                reporter_contact TEXT,
+                building_id INTEGER,
+                floor INTEGER,
+                location_detail TEXT,
+                owner TEXT,
+                grid_code TEXT,
+                community_code TEXT,
+                street_code TEXT,
+                district_code TEXT,
+                stage TEXT NOT NULL,
+                open BOOLEAN NOT NULL DEFAULT 1,
+                department TEXT,
+                department_level TEXT,
+                assignee TEXT,
+                co_departments TEXT,
+                light TEXT,
+                yellow_at TIMESTAMP,
+                red_at TIMESTAMP,
+                overdue BOOLEAN NOT NULL DEFAULT 0,
+                reporter_answered BOOLEAN,
+                no_answer_reason TEXT,
+                satisfaction INTEGER CHECK (satisfaction BETWEEN 1 AND 5),
+                reported_at TIMESTAMP,
+                registered_at TIMESTAMP,
+                dispatched_at TIMESTAMP,
+                accepted_at TIMESTAMP,
+                handling_at TIMESTAMP,
+                handled_at TIMESTAMP,
+                closed_at TIMESTAMP,
+                evaluated_at TIMESTAMP,
+                stage_since TIMESTAMP,
+                updated_at TIMESTAMP,
+                extra_properties TEXT)
+            """,
+            "SELECT AddGeometryColumn('incidents', 'geom', 4326, 'POINT', 'XY', 1)",
+            "SELECT CreateSpatialIndex('incidents', 'geom')",
+            "CREATE INDEX incidents_reported ON incidents (reported_at)",
+            "CREATE INDEX incidents_grid ON incidents (grid_code)",
+            "CREATE INDEX incidents_department ON incidents (department)",
+            // What the light scheduler asks: the open cases whose next limit comes first.
+            "CREATE INDEX incidents_yellow ON incidents (yellow_at) WHERE open AND light = 'green'",
+            "CREATE INDEX incidents_red ON incidents (red_at) WHERE open AND light IN ('green', 'yellow')",
+            // Every transition of every case, never rewritten.
+            """
+            CREATE TABLE geogrid_incident_history (
+                id INTEGER PRIMARY KEY,
+                incident_id INTEGER NOT NULL,
+                time TEXT NOT NULL,
+                token_id INTEGER,
+                token_name TEXT,
+                action TEXT NOT NULL,
+                from_stage TEXT,
+                to_stage TEXT NOT NULL,
+                department TEXT,
+                note TEXT,
+                late BOOLEAN NOT NULL DEFAULT 0)
+            """,
+            "CREATE INDEX geogrid_incident_history_case ON geogrid_incident_history (incident_id, id)",
+            "CREATE INDEX geogrid_incident_history_time ON geogrid_incident_history (time)",
+            """
+            CREATE TRIGGER geogrid_incident_history_append_only_update BEFORE UPDATE ON geogrid_incident_history
+            BEGIN SELECT RAISE(ABORT, 'a case history is append-only'); END
+            """,
+            """
+            CREATE TRIGGER geogrid_incident_history_append_only_delete BEFORE DELETE ON geogrid_incident_history
+            BEGIN SELECT RAISE(ABORT, 'a case history is append-only'); END
+            """,
+            // The situation package of each case, as made at creation or last recomputed.
+            """
+            CREATE TABLE geogrid_incident_situations (
+                incident_id INTEGER PRIMARY KEY,
+                computed_at TEXT NOT NULL,
+                situation TEXT NOT NULL)
+            """,
+            // Live events (created, transitioned, light_changed, reassigned, moved), kept so that SSE clients
+            // resume from Last-Event-ID after a disconnect or a restart.
+            """
+            CREATE TABLE geogrid_events (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                time TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                incident_id INTEGER,
+                data TEXT NOT NULL)
+            """,
+            // Catalogues, workflow, deadlines and calendar, one JSON document each, replaceable per city.
+            """
+            CREATE TABLE geogrid_config (
+                name TEXT PRIMARY KEY,
+                value TEXT NOT NULL,
+                updated TEXT NOT NULL)
+            """,
+            // The last case number given out per year.
+            "CREATE TABLE geogrid_case_numbers (year INTEGER PRIMARY KEY, last INTEGER NOT NULL)",
+        ],
     ]
 
     static var latestVersion: Int { migrations.count }
