@@ -53,6 +53,22 @@ public func makeStore(_ dir: TemporaryDirectory = TemporaryDirectory(), name: St
     return (try GeoStore(path: path), dir)
 }
 
+/// The demo city built once per test process (DemoCity.build takes a second or two) and copied for each caller.
+private let demoTemplate: Result<String, Error> = Result {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("geogrid-demo-template-\(ProcessInfo.processInfo.processIdentifier)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let path = dir.appendingPathComponent("demo.sqlite").path
+    if !FileManager.default.fileExists(atPath: path) { try DemoCity.build(from: Fixtures.demoCity.path, at: path) }
+    return path
+}
+
+/// A fresh copy of the demo city's store at `dir/name`.
+public func demoStore(_ dir: TemporaryDirectory, name: String = "demo.sqlite") throws -> String {
+    let path = dir.path(name)
+    try FileManager.default.copyItem(atPath: demoTemplate.get(), toPath: path)
+    return path
+}
+
 /// Imports GeoJSON text into a layer.
 @discardableResult
 public func importText(_ store: GeoStore, _ layer: Layer, _ text: String, format: SourceFormat = .geojson, configure: (inout ImportOptions) -> Void = { _ in })
