@@ -43,13 +43,14 @@ fi
 
 # Test clients from PyPI, in a virtual environment of their own that git ignores: mapbox-vector-tile decodes
 # our tiles independently of our encoder; openapi-spec-validator checks our OpenAPI document; cql2 (cql2-rs)
-# parses and evaluates CQL2 filters as an oracle; OWSLib is an OGC API Features Part 4 client.
+# parses and evaluates CQL2 filters as an oracle; OWSLib is an OGC API Features Part 4 client; georeport is an
+# Open311 GeoReport v2 client (with xmltodict for its XML); sseclient-py reads Server-Sent Events.
 if [ "${1:-run}" = test ]; then
   venv=.venv-test
-  if ! "$venv/bin/python" -c "import mapbox_vector_tile, openapi_spec_validator, cql2, owslib" >/dev/null 2>&1; then
-    echo "setup: installing the test clients (mapbox-vector-tile, openapi-spec-validator, cql2, OWSLib) into $venv"
+  if ! "$venv/bin/python" -c "import mapbox_vector_tile, openapi_spec_validator, cql2, owslib, georeport, sseclient" >/dev/null 2>&1; then
+    echo "setup: installing the test clients (mapbox-vector-tile, openapi-spec-validator, cql2, OWSLib, georeport, sseclient-py) into $venv"
     [ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check "mapbox-vector-tile==2.2.0" "openapi-spec-validator==0.7.1" \
-      "cql2==0.6.0" "OWSLib==0.35.0"
+      "cql2==0.6.0" "OWSLib==0.35.0" "georeport==0.3.1" "sseclient-py==1.8.0"
   fi
 fi

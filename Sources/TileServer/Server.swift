@@ -70,6 +70,7 @@ public struct GeoGridServer: Sendable {
         FeatureEditsAPI(store: store, auth: auth, features: features).add(to: router)
         IncidentsAPI(store: store, auth: auth, desk: desk).add(to: router)
         EventsAPI(store: store, auth: auth).add(to: router)
+        Open311API(store: store, auth: auth, desk: desk).add(to: router)
         TileAPI(store: store, cache: tiles, metrics: metrics).add(to: router)
         router.get("health") { _, _ in try health() }
         router.get("metrics") { _, _ in

@@ -16,6 +16,11 @@ extension GeoStore {
         return docs
     }
 
+    /// When a city last loaded configuration documents; nil while the defaults are in force.
+    public func incidentConfigUpdated() throws -> String? {
+        try read { try $0.scalar("SELECT max(updated) FROM geogrid_config").text }
+    }
+
     /// The incident configuration in force, read once and kept until a load changes it.
     public func incidentConfig() throws -> IncidentConfig {
         if let c = incidentConfigCache.withLock({ $0 }) { return c }

@@ -2,6 +2,7 @@ import Foundation
 
 /// Which cases a list asks for. Empty lists and nil match everything.
 public struct IncidentQuery: Sendable {
+    public var ids: [Int64] = []
     public var stages: [String] = []
     public var lights: [String] = []
     public var grids: [String] = []
@@ -63,6 +64,10 @@ extension IncidentDesk {
             guard !values.isEmpty else { return }
             clauses.append("\(column) IN (\(values.map { _ in "?" }.joined(separator: ", ")))")
             binds += values.map(FieldValue.text)
+        }
+        if !q.ids.isEmpty {
+            clauses.append("id IN (\(q.ids.map { _ in "?" }.joined(separator: ", ")))")
+            binds += q.ids.map(FieldValue.integer)
         }
         any("stage", q.stages)
         any("grid_code", q.grids)

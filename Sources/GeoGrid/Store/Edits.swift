@@ -55,6 +55,9 @@ extension GeoStore {
     /// Indexes and tiles follow at commit, like every write through the store; the commit is synced.
     public func edit(_ layer: Layer, _ requests: [EditRequest], by token: Token?) throws -> [EditOutcome] {
         guard let token else { throw EditError(kind: .unauthenticated, message: "writes need a token: Authorization: Bearer …") }
+        if layer.rules == .incidents {
+            throw EditError(kind: .forbidden, message: "cases change through the workflow (POST /incidents, POST /incidents/{id}/transitions), not by feature edits of incidents")
+        }
         guard Access.mayWrite(token.role, layer) else {
             throw EditError(kind: .forbidden, message: "a \(token.role.rawValue) token may not write to \(layer.name)")
         }
