@@ -19,7 +19,7 @@ struct FeatureEditsAPI {
         router.post("collections/:id/items") { request, context in try await create(request, context) }
         router.put("collections/:id/items/:featureId") { request, context in try await change(request, context, patch: false) }
         router.patch("collections/:id/items/:featureId") { request, context in try await change(request, context, patch: true) }
-        router.delete("collections/:id/items/:featureId") { request, context in try remove(request, context) }
+        router.delete("collections/:id/items/:featureId") { request, context in try await remove(request, context) }
         router.get("audit") { request, _ in try auditLog(request) }
         // QGIS (3.32 and later) asks OPTIONS of these two paths and offers editing by the methods in Allow.
         router.on("collections/:id/items", method: .options) { _, context in
@@ -95,7 +95,8 @@ struct FeatureEditsAPI {
         } else {
             requests = [.create(try feature(json, transform))]
         }
-        let outcomes = try run { try store.edit(layer, requests, by: token) }
+        let store = self.store, edits = requests
+        let outcomes = try await BlockingPool.shared.run { try Problem.editing { try store.edit(layer, edits, by: token) } }
         let base = TileJSONAPI.base(of: request)
         var headers: HTTPFields = [:]
         headers[.location] = "\(base)/collections/\(layer.name)/items/\(outcomes[0].id)"
@@ -143,7 +144,8 @@ struct FeatureEditsAPI {
         } else {
             edit = .replace(id: id, try feature(json, transform), ifMatch: ifMatch)
         }
-        let outcome = try run { try store.edit(layer, [edit], by: token) }[0]
+        let store = self.store, one = edit
+        let outcome = try await BlockingPool.shared.run { try Problem.editing { try store.edit(layer, [one], by: token) } }[0]
         var out: [UInt8] = []
         if let f = outcome.feature { GeoJSONWriter().feature(f, into: &out) }
         var headers: HTTPFields = [.contentType: "application/geo+json"]
@@ -151,16 +153,15 @@ struct FeatureEditsAPI {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: out)))
     }
 
-    func remove(_ request: Request, _ context: BasicRequestContext) throws -> Response {
+    func remove(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let layer = try features.layer(context)
         let id = try featureID(context)
         let token = try auth.token(request)
-        _ = try run { try store.edit(layer, [.delete(id: id, ifMatch: request.headers[.ifMatch])], by: token) }
+        let store = self.store, ifMatch = request.headers[.ifMatch]
+        _ = try await BlockingPool.shared.run { try Problem.editing { try store.edit(layer, [.delete(id: id, ifMatch: ifMatch)], by: token) } }
         return Response(status: .noContent)
     }
 
-    /// The store's edit errors as problems: 401, 403, 404, 412, 422.
-    func run<T>(_ body: () throws -> T) throws -> T { try Problem.editing(body) }
 
     /// `GET /audit` (admin): every write, oldest first; filters collection, feature, token, since, limit.
     func auditLog(_ request: Request) throws -> Response {

@@ -83,7 +83,8 @@ struct IncidentsAPI {
         let config = try store.incidentConfig()
         let report: IncidentReport
         do { report = try IncidentReport.parse(properties, at: p, calendar: config.calendar) } catch { throw Problem(.unprocessableContent, "\(error)") }
-        let record = try Problem.editing { try desk.report(report, by: token) }
+        let desk = self.desk
+        let record = try await BlockingPool.shared.run { try Problem.editing { try desk.report(report, by: token) } }
         return created(record, request)
     }
 
@@ -120,7 +121,8 @@ struct IncidentsAPI {
         var t: TransitionRequest
         do { t = try TransitionRequest.parse(try await body(request)) } catch let p as Problem { throw p } catch { throw Problem(.unprocessableContent, "\(error)") }
         t.ifMatch = request.headers[.ifMatch]
-        let record = try Problem.editing { try desk.transition(id, t, by: token) }
+        let desk = self.desk, asked = t
+        let record = try await BlockingPool.shared.run { try Problem.editing { try desk.transition(id, asked, by: token) } }
         return Self.answer(record)
     }
 
@@ -128,7 +130,8 @@ struct IncidentsAPI {
         let id = try Self.id(context)
         let token = try auth.token(request)
         let (p, _) = try Self.position(try await body(request), crs: try Self.crs(request))
-        let record = try Problem.editing { try desk.move(id, to: p, by: token) }
+        let desk = self.desk
+        let record = try await BlockingPool.shared.run { try Problem.editing { try desk.move(id, to: p, by: token) } }
         return Self.answer(record)
     }
 

@@ -2,7 +2,8 @@ import Foundation
 import Hummingbird
 
 /// `GET /map`: the dispatcher's demo page. MapLibre GL JS draws /style.json; a click asks /locate, /nearest and
-/// /around and shows the grid, its worker and community, the nearest resources and the surroundings. MapLibre's
+/// /around and shows the grid, its worker and community, the nearest resources and the surroundings. The open
+/// cases are drawn coloured by their light and listed beside the map, both kept up to date from /events. MapLibre's
 /// files come from `assets` (scripts/fetch-maplibre.sh puts them in var/maplibre), served at /map/…: no CDN.
 struct MapPage {
     let assets: String
@@ -41,6 +42,8 @@ struct MapPage {
           h1 { font-size: 17px; margin: 0 0 6px; } h2 { font-size: 14px; margin: 14px 0 4px; }
           table { border-collapse: collapse; width: 100%; } td { padding: 2px 4px; border-bottom: 1px solid #eee; vertical-align: top; }
           .muted { color: #777; } .warn { color: #b2182b; font-weight: 600; }
+          .dot { display: inline-block; width: 10px; height: 10px; border-radius: 5px; margin-right: 4px; }
+          #cases tr { cursor: pointer; } #cases tr.fresh { background: #fff3c4; }
         </style>
         </head>
         <body>
@@ -49,6 +52,9 @@ struct MapPage {
           <h1>GeoGrid dispatch map</h1>
           <p class="muted">Click the map: the owning grid and its worker, the nearest resources and what stands within 150 m.</p>
           <div id="answer"></div>
+          <h2>Open cases <span id="case-count" class="muted"></span></h2>
+          <p class="muted" id="case-summary"></p>
+          <table id="cases"></table>
         </div>
         <script>
         const esc = s => String(s ?? '').replace(/[&<>"]/g, c => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;'}[c]));
@@ -63,6 +69,58 @@ struct MapPage {
                          paint: { 'line-color': '#e6550d', 'line-width': 3 } });
           map.addLayer({ id: 'around-resources', type: 'circle', source: 'around', filter: ['==', ['get', 'layer'], 'resources'],
                          paint: { 'circle-radius': 8, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': '#000', 'circle-stroke-width': 2 } });
+        });
+        // Open cases: loaded once, then kept in step with /events (created, transitioned, light_changed, reassigned).
+        const lights = { green: '#1a9641', yellow: '#f0b400', red: '#d7191c' };
+        const order = { red: 0, yellow: 1, green: 2 };
+        const cases = new Map();
+        const fresh = new Set();
+        let pending = [], loaded = false;
+        function drawCases() {
+          map.getSource('cases')?.setData({ type: 'FeatureCollection', features: [...cases.values()] });
+          const list = [...cases.values()].sort((a, b) => (order[a.properties.light] ?? 3) - (order[b.properties.light] ?? 3) || b.id - a.id);
+          const counts = { red: 0, yellow: 0, green: 0 };
+          for (const f of list) counts[f.properties.light] = (counts[f.properties.light] ?? 0) + 1;
+          document.getElementById('case-count').textContent = `(${list.length})`;
+          document.getElementById('case-summary').innerHTML = Object.entries(counts).map(([l, n]) => `<span class="dot" style="background:${lights[l]}"></span>${n} ${l}`).join(' &nbsp; ');
+          document.getElementById('cases').innerHTML = list.slice(0, 60).map(f => {
+            const p = f.properties;
+            return `<tr data-id="${f.id}" class="${fresh.has(f.id) ? 'fresh' : ''}"><td><span class="dot" style="background:${lights[p.light] ?? '#969696'}"></span>${esc(p.case_number)}</td>
+                    <td>${esc(p.subcategory ?? p.category)}</td><td>${esc(p.stage)}</td><td class="muted">${esc(p.department)}</td></tr>`;
+          }).join('');
+        }
+        function apply(event) {
+          const i = event.incident;
+          if (!i.light) { cases.delete(i.id); return; }  // closed: off the list
+          const f = cases.get(i.id) ?? { type: 'Feature', id: i.id, properties: {} };
+          f.geometry = { type: 'Point', coordinates: [i.lon, i.lat] };
+          Object.assign(f.properties, i);
+          cases.set(i.id, f);
+          fresh.add(i.id);
+          setTimeout(() => { fresh.delete(i.id); drawCases(); }, 4000);
+        }
+        const events = new EventSource('/events');
+        for (const kind of ['created', 'transitioned', 'light_changed', 'reassigned'])
+          events.addEventListener(kind, e => {
+            const d = JSON.parse(e.data);
+            if (loaded) { apply(d); drawCases(); } else pending.push(d);
+          });
+        map.on('load', async () => {
+          map.addSource('cases', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+          map.addLayer({ id: 'cases', type: 'circle', source: 'cases', paint: {
+            'circle-color': ['match', ['get', 'light'], 'green', lights.green, 'yellow', lights.yellow, 'red', lights.red, '#969696'],
+            'circle-radius': ['match', ['get', 'priority'], 'urgent', 9, 6], 'circle-stroke-color': '#222', 'circle-stroke-width': 1.2 } });
+          if (map.getLayer('incidents')) map.setLayoutProperty('incidents', 'visibility', 'none');  // the live layer stands for it
+          const open = await fetch('/incidents?open=true&limit=5000').then(r => r.json());
+          for (const f of open.features) cases.set(f.id, f);
+          loaded = true;
+          for (const d of pending) apply(d);
+          pending = [];
+          drawCases();
+        });
+        document.getElementById('cases').addEventListener('click', e => {
+          const f = cases.get(Number(e.target.closest('tr')?.dataset.id));
+          if (f) map.flyTo({ center: f.geometry.coordinates, zoom: 17 });
         });
         map.on('mousemove', 'grids-fill', e => { map.getCanvas().title = e.features[0]?.properties.code ?? ''; });
         let marker;

@@ -8,6 +8,7 @@ struct Demo: ParsableCommand {
         discussion: "The store is built beside PATH and moved into place at the end, replacing PATH: never half built.")
     @OptionGroup var store: StoreOptions
     @Option(help: "The folder with the demo layers (default: data/boundaries of this checkout).") var data: String?
+    @Flag(help: "Leave out the demo's week of cases.") var noCases = false
 
     func run() throws {
         let folder = try data ?? Self.findDataFolder()
@@ -19,6 +20,13 @@ struct Demo: ParsableCommand {
                 print("\(layer.rawValue): \(features(report.imported))")
             },
             progress: bar.map { b in { @Sendable _, done, total in b.update(done, total) } })
+        if !noCases {
+            // Helsinki's working calendar and holidays (data/calendars), then a week of cases ending now.
+            let holidays = ((folder as NSString).deletingLastPathComponent as NSString).appendingPathComponent("calendars/helsinki-holidays.txt")
+            let text = FileManager.default.contents(atPath: holidays).map { String(decoding: $0, as: UTF8.self) }
+            let report = try DemoCity.addWeekOfCases(to: try GeoStore(path: store.db), holidays: text)
+            print("incidents: \(report.imported) cases of the past week (lights now: " + Incident.lights.map { "\(report.lights[$0] ?? 0) \($0)" }.joined(separator: ", ") + ")")
+        }
         print("demo city ready: \(store.db) (© OpenStreetMap contributors, ODbL 1.0)")
     }
 

@@ -154,6 +154,9 @@ public struct IncidentDesk: Sendable {
     }
 
     static let layer = Layer.incidents
+    static let insertSQL = Importer.insertSQL(layer)
+    static let updateSQL = "UPDATE incidents SET \((layer.fields.map { "\($0.column) = ?" } + ["\(Layer.extraColumn) = ?", "geom = ?"]).joined(separator: ", ")) WHERE id = ?"
+    static let selectSQL = "SELECT \(GeoStore.selectList(layer)) FROM incidents"
 
     // MARK: Reporting
 
@@ -185,7 +188,7 @@ public struct IncidentDesk: Sendable {
 
     /// The case a report makes, before it has a number and an id: checked against the catalogue, placed,
     /// routed, with the deadlines of its first stage.
-    func prepare(_ r: IncidentReport, config: IncidentConfig, now: Timestamp) throws -> CaseRow {
+    func prepare(_ r: IncidentReport, config: IncidentConfig, now: Timestamp, locator: Locator? = nil) throws -> CaseRow {
         func invalid(_ m: String) -> EditError { EditError(kind: .invalid, message: m) }
         guard r.position.lon.isFinite, r.position.lat.isFinite, abs(r.position.lon) <= 180, abs(r.position.lat) <= 90 else {
             throw invalid("the position must be a longitude within ±180 and a latitude within ±90")
@@ -236,7 +239,7 @@ public struct IncidentDesk: Sendable {
         }
         let reportedAt = r.reportedAt ?? now
         guard reportedAt.seconds <= now.seconds + 300 else { throw invalid("reported_at \(reportedAt.text) is in the future") }
-        try place(&c, config: config)
+        try place(&c, config: config, locator: locator)
         c.set("stage", config.workflow.initial)
         c.set("open", config.workflow.isOpen(config.workflow.initial))
         c.set("reported_at", reportedAt)
@@ -249,8 +252,8 @@ public struct IncidentDesk: Sendable {
     }
 
     /// Sets the owner and area codes from `locate`, and the department from the routing table.
-    func place(_ c: inout CaseRow, config: IncidentConfig) throws {
-        let where_ = try store.locate(c.position)
+    func place(_ c: inout CaseRow, config: IncidentConfig, locator: Locator? = nil) throws {
+        let where_ = try (locator ?? store.locator()).locate(c.position)
         c.set("owner", where_.owner.rawValue)
         c.set("grid_code", where_.grid?.code)
         c.set("community_code", where_.community?.code ?? where_.grid?.communityCode)
@@ -457,13 +460,13 @@ public struct IncidentDesk: Sendable {
     // MARK: Storage
 
     static func load(_ db: Connection, _ id: Int64) throws -> CaseRow? {
-        var found: CaseRow?
-        try GeoStore.forEachRowStatic(db, layer: layer, id: id) { found = try CaseRow($0) }
-        return found
+        let s = try db.prepare(selectSQL + " WHERE id = ?")
+        try s.bind([.integer(id)])
+        return try s.step() ? CaseRow(GeoStore.storedRow(s, layer.fields.count)) : nil
     }
 
     static func insert(_ db: Connection, _ c: CaseRow) throws -> Int64 {
-        let s = try db.prepare(Importer.insertSQL(layer))
+        let s = try db.cached(Self.insertSQL)
         let row = c.row
         try Importer.bind(row, SpatiaLiteBlob.encode(row.geometry), to: s)
         do { try s.step() } catch let e as SQLiteError where e.isConstraint { throw EditError(kind: .invalid, message: Importer.explain(e)) }
@@ -472,7 +475,7 @@ public struct IncidentDesk: Sendable {
 
     static func update(_ db: Connection, _ c: CaseRow) throws {
         let fields = layer.fields
-        let s = try db.prepare("UPDATE incidents SET \((fields.map { "\($0.column) = ?" } + ["\(Layer.extraColumn) = ?", "geom = ?"]).joined(separator: ", ")) WHERE id = ?")
+        let s = try db.cached(Self.updateSQL)
         let row = c.row
         for (i, v) in row.values.enumerated() { try s.bind(v, at: Int32(i + 1)) }
         try s.bind(row.extraColumnValue, at: Int32(fields.count + 1))
@@ -484,16 +487,17 @@ public struct IncidentDesk: Sendable {
     static func nextCaseNumber(_ db: Connection, reportedAt: Timestamp, calendar: WorkCalendar) throws -> String {
         let (day, _) = calendar.local(reportedAt)
         let year = Int(WorkCalendar.date(day).prefix(4))!
-        let s = try db.prepare("INSERT INTO geogrid_case_numbers (year, last) VALUES (?, 1) ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last")
+        let s = try db.cached("INSERT INTO geogrid_case_numbers (year, last) VALUES (?, 1) ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last")
         try s.bind([.integer(Int64(year))])
         guard try s.step() else { throw StoreError("no case number") }
         let n = s.int64(0)
+        s.rewind()
         let digits = String(n)
         return "\(year)-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
     }
 
     static func history(_ db: Connection, _ c: CaseRow, action: String, from: String?, to: String, token: Token, note: String?, time: Timestamp, late: Bool) throws {
-        let s = try db.prepare("""
+        let s = try db.cached("""
             INSERT INTO geogrid_incident_history (incident_id, time, token_id, token_name, action, from_stage, to_stage, department, note, late)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
@@ -505,7 +509,7 @@ public struct IncidentDesk: Sendable {
     static func storeSituation(_ db: Connection, id: Int64, situation: JSONValue, at now: Timestamp) throws {
         var out: [UInt8] = []
         GeoJSONWriter.value(situation, into: &out)
-        let s = try db.prepare("INSERT OR REPLACE INTO geogrid_incident_situations (incident_id, computed_at, situation) VALUES (?, ?, ?)")
+        let s = try db.cached("INSERT OR REPLACE INTO geogrid_incident_situations (incident_id, computed_at, situation) VALUES (?, ?, ?)")
         try s.bind([.integer(id), .text(now.text), .text(String(decoding: out, as: UTF8.self))])
         try s.step()
     }
@@ -513,7 +517,7 @@ public struct IncidentDesk: Sendable {
     static func event(_ db: Connection, _ kind: String, _ c: CaseRow, at now: Timestamp, _ members: [(String, JSONValue)]) throws {
         var out: [UInt8] = []
         GeoJSONWriter.value(.object([("kind", .string(kind)), ("time", .string(now.text)), ("incident", .object(c.eventSummary(at: now)))] + members), into: &out)
-        let s = try db.prepare("INSERT INTO geogrid_events (time, kind, incident_id, data) VALUES (?, ?, ?, ?)")
+        let s = try db.cached("INSERT INTO geogrid_events (time, kind, incident_id, data) VALUES (?, ?, ?, ?)")
         try s.bind([.text(now.text), .text(kind), .integer(c.id!), .text(String(decoding: out, as: UTF8.self))])
         try s.step()
         db.eventsWritten = true
@@ -526,7 +530,7 @@ public struct IncidentDesk: Sendable {
             GeoJSONWriter(precision: 15).feature(f, into: &out)
             return .text(String(decoding: out, as: UTF8.self))
         }
-        let s = try db.prepare("""
+        let s = try db.cached("""
             INSERT INTO geogrid_audit (time, token_id, token_name, collection, feature_id, operation, before, after) VALUES (?, ?, ?, 'incidents', ?, ?, ?, ?)
             """)
         try s.bind([.text(now.text), token.id > 0 ? .integer(token.id) : .null, token.name.map(FieldValue.text) ?? .null, .integer(id), .text(operation), text(before), text(after)])
@@ -556,14 +560,5 @@ extension Token {
     /// Audited as `geo-cli (<user>)`, with no token id.
     public static func local(user: String = ProcessInfo.processInfo.environment["USER"] ?? "local") -> Token {
         Token(id: 0, name: "geo-cli (\(user))", role: .admin, scopes: [], created: Timestamp.now.text)
-    }
-}
-
-extension GeoStore {
-    /// One row by id on a connection the caller holds (the writer inside a transaction).
-    static func forEachRowStatic(_ db: Connection, layer: Layer, id: Int64, _ body: (StoredRow) throws -> Void) throws {
-        let s = try db.prepare("SELECT \(selectList(layer)) FROM \(layer.table) WHERE id = ?")
-        try s.bind([.integer(id)])
-        if try s.step() { try body(storedRow(s, layer.fields.count)) }
     }
 }

@@ -23,7 +23,7 @@ public struct IncidentImportReport: Sendable {
 
 extension IncidentDesk {
     /// The members an imported row may give besides a report's: its stage and the times it reached stages.
-    static var importMembers: [String] { ["stage"] + Layer.incidents.fields.filter { $0.type == .timestamp && $0.name.hasSuffix("_at") }.map(\.name) }
+    static let importMembers: Set<String> = Set(["stage"] + Layer.incidents.fields.filter { $0.type == .timestamp && $0.name.hasSuffix("_at") }.map(\.name))
 
     /// Imports past cases (a call log, a year of cases) in one transaction: each row is checked like a report,
     /// placed in its grid, routed, numbered in the year it was reported, given its stage and stage times when
@@ -40,6 +40,7 @@ extension IncidentDesk {
         }
         let config = try store.incidentConfig()
         let now = clock()
+        let locator = try store.locator()
         var parsing = config.calendar
         if let zone = options.timeZone { parsing.timeZone = zone }
         var reader = FeatureReader(format: options.format)
@@ -66,7 +67,7 @@ extension IncidentDesk {
             do {
                 var r = try IncidentReport.parse(properties.filter { !Self.importMembers.contains($0.0) || $0.0 == "reported_at" }, at: p, calendar: parsing)
                 r.channel = r.channel ?? options.channel
-                var c = try prepare(r, config: config, now: now)
+                var c = try prepare(r, config: config, now: now, locator: locator)
                 c.set("channel", r.channel)
                 guard config.channel(r.channel!) != nil else { throw FeatureProblem("channel '\(r.channel!)' is not in the catalogue") }
                 // The stage and the times it was reached, when the row has them.
@@ -82,12 +83,26 @@ extension IncidentDesk {
                     guard let stage = config.workflow.stage(stageValue) else {
                         throw FeatureProblem("stage '\(stageValue)' is not a stage of the workflow (\(config.workflow.stages.map(\.code).joined(separator: ", ")))")
                     }
+                    // Whether the case went red on its way: each stage it passed, against that stage's limit from
+                    // when it was reached, as the file's times tell.
+                    c.set("overdue", false)
+                    var at = c.time("reported_at")!
+                    for (field, t) in times {
+                        guard let next = config.workflow.stages.first(where: { $0.timestamp == field }) else { continue }
+                        setDeadlines(&c, config: config, since: at, now: at)
+                        if let red = c.time("red_at"), t >= red { c.set("overdue", true) }
+                        c.set("stage", next.code)
+                        c.set("open", next.open)
+                        at = t
+                    }
+                    let late = c["overdue"]
                     c.set("stage", stage.code)
                     c.set("open", stage.open)
                     let since = stage.timestamp.flatMap { f in times.first { $0.0 == f }?.1 } ?? times.last?.1 ?? c.time("reported_at")!
                     c.set("stage_since", since)
                     for (k, t) in times { c.set(k, t) }
                     setDeadlines(&c, config: config, since: since, now: now)
+                    if late == .integer(1) { c.set("overdue", true) }
                 } else if !times.isEmpty {
                     throw FeatureProblem("stage times (\(times.map(\.0).joined(separator: ", "))) need the stage the case is at")
                 }
@@ -103,6 +118,10 @@ extension IncidentDesk {
         guard !cases.isEmpty else { return report }
         let calendar = config.calendar
         try store.write { db in
+            // A page cache that holds the whole import, so that no page is written to the log twice (spilled mid-way,
+            // then again at commit); back to SQLite's default after it.
+            try db.execute("PRAGMA cache_size = -262144")
+            defer { try? db.execute("PRAGMA cache_size = -2000") }
             // Case numbers per year, from where the store's counters stand.
             var last: [Int: Int64] = [:]
             let counters = try db.prepare("SELECT year, last FROM geogrid_case_numbers")

@@ -280,7 +280,11 @@ public struct Layer: Hashable, Sendable, CustomStringConvertible {
 /// SQL text helpers.
 public enum SQL {
     /// An identifier quoted for SQLite: `"end"`, with inner quotes doubled.
-    public static func quote(_ identifier: String) -> String { "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+    public static func quote(_ identifier: String) -> String {
+        // The common case without a quote inside skips Foundation's search-and-replace (hot in every write).
+        guard identifier.utf8.contains(UInt8(ascii: "\"")) else { return "\"" + identifier + "\"" }
+        return "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
     /// A string literal for SQLite.
     public static func literal(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
 }

@@ -79,7 +79,8 @@ public struct Timestamp: Hashable, Comparable, Sendable {
         self.seconds = (secs * 1000).rounded() / 1000
     }
 
-    /// UTC text, with milliseconds only when there are some.
+    /// UTC text, with milliseconds only when there are some. Written digit by digit into a fixed buffer: it
+    /// runs several times per case on import.
     public var text: String {
         let whole = seconds.rounded(.down)
         let millis = Int(((seconds - whole) * 1000).rounded())
@@ -90,13 +91,30 @@ public struct Timestamp: Hashable, Comparable, Sendable {
             days -= 1
         }
         let (y, m, d) = Self.civil(fromDays: days)
-        func pad(_ v: Int, _ n: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, n - s.count)) + s
+        var b = [UInt8](repeating: 0, count: 24)
+        var n = 0
+        func put(_ v: Int, _ width: Int) {
+            var v = v, i = width - 1
+            while i >= 0 {
+                b[n + i] = UInt8(48 + v % 10)
+                v /= 10
+                i -= 1
+            }
+            n += width
         }
-        var out = "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(Int(rest / 3600), 2)):\(pad(Int(rest % 3600 / 60), 2)):\(pad(Int(rest % 60), 2))"
-        if millis > 0 { out += "." + pad(millis, 3) }
-        return out + "Z"
+        func sep(_ c: Character) {
+            b[n] = c.asciiValue!
+            n += 1
+        }
+        if (0...9999).contains(y) { put(y, 4) } else {
+            // Outside four digits (never in practice): the plain form.
+            return "\(y)-\(m)-\(d)T\(rest / 3600):\(rest % 3600 / 60):\(rest % 60)Z"
+        }
+        sep("-"); put(m, 2); sep("-"); put(d, 2); sep("T")
+        put(Int(rest / 3600), 2); sep(":"); put(Int(rest % 3600 / 60), 2); sep(":"); put(Int(rest % 60), 2)
+        if millis > 0 { sep("."); put(millis, 3) }
+        sep("Z")
+        return String(decoding: b[0..<n], as: UTF8.self)
     }
 
     public static func < (a: Timestamp, b: Timestamp) -> Bool { a.seconds < b.seconds }

@@ -65,6 +65,28 @@ public final class Connection {
 
     public func prepare(_ sql: String) throws -> Statement { try Statement(self, sql) }
 
+    /// Statements of hot write paths, prepared once per connection (see `cached`). They keep the connection
+    /// alive, so the store empties this when it closes.
+    var statementCache: [String: Statement] = [:]
+
+    /// A prepared statement for `sql`, reset and with no values bound, made once and reused: for statements a
+    /// write runs thousands of times a second (reports). Not for two uses of the same SQL at once.
+    /// Ends every cached statement's run (one that returned a row stays active, and SQLite refuses to release a
+    /// savepoint or commit under it).
+    func settleCachedStatements() {
+        for s in statementCache.values { sqlite3_reset(s.handle) }
+    }
+
+    func cached(_ sql: String) throws -> Statement {
+        if let s = statementCache[sql] {
+            s.reset()
+            return s
+        }
+        let s = try prepare(sql)
+        statementCache[sql] = s
+        return s
+    }
+
     /// The first column of the first row, for one-value queries.
     public func scalar(_ sql: String, _ values: [FieldValue] = []) throws -> FieldValue {
         let s = try prepare(sql)

@@ -40,17 +40,19 @@ public struct ShapeIndex: Sendable {
         let window = BBox(minX: p.lon - dLon, minY: p.lat - dLat, maxX: p.lon + dLon, maxY: p.lat + dLat)
         guard window.intersects(grid.extent) else { return [] }
         let c0 = grid.col(window.minX), c1 = grid.col(window.maxX), r0 = grid.row(window.minY), r1 = grid.row(window.maxY)
-        var seen = Set<Int32>()
         var out: [(entry: Entry, distance: Double)] = []
         for r in r0...r1 {
             for c in c0...c1 {
                 let cell = r * grid.cols + c
                 for slot in Int(cellStart[cell])..<Int(cellStart[cell + 1]) {
                     let i = cellEntries[slot]
-                    let e = entries[Int(i)]
-                    guard e.box.intersects(window), seen.insert(i).inserted else { continue }
-                    let d = Self.planarDistance(from: p, to: e.geometry, scale: scale)
-                    if d <= radius { out.append((e, d)) }
+                    // Judged in place: an entry is copied (its geometry and values retained) only when it is kept.
+                    let box = entries[Int(i)].box
+                    guard box.intersects(window) else { continue }
+                    // An entry filed in several cells is judged once: in the first of them the window covers.
+                    guard r == max(r0, grid.row(box.minY)), c == max(c0, grid.col(box.minX)) else { continue }
+                    let d = Self.planarDistance(from: p, to: entries[Int(i)].geometry, scale: scale)
+                    if d <= radius { out.append((entries[Int(i)], d)) }
                 }
             }
         }

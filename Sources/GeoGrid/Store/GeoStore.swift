@@ -59,6 +59,11 @@ public final class GeoStore: Sendable {
         writer = Mutex(Pooled(connection: connection))
     }
 
+    deinit {
+        // Cached statements keep the writer's connection alive; dropping them lets it close.
+        writer.withLock { $0.connection.statementCache.removeAll() }
+    }
+
     /// Runs `body` in one write transaction (BEGIN IMMEDIATE … COMMIT); any error rolls it all back.
     public func write<T: Sendable>(_ body: (Connection) throws -> T) throws -> T {
         try writer.withLock { pooled in
@@ -68,6 +73,7 @@ public final class GeoStore: Sendable {
             db.eventsWritten = false
             do {
                 let result = try body(db)
+                db.settleCachedStatements()
                 // The indexes as they must be after this write, made from the rows it changed, read before
                 // COMMIT so that they are exactly what it commits; published only once it has.
                 let changes = db.changeLog.take()
@@ -85,6 +91,7 @@ public final class GeoStore: Sendable {
                 if db.catalogueChanged { try reloadCatalogue(db) }
                 return result
             } catch {
+                db.settleCachedStatements()
                 if db.isInTransaction { try? db.execute("ROLLBACK") }
                 db.catalogueChanged = false
                 db.eventsWritten = false

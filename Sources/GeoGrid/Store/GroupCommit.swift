@@ -55,8 +55,10 @@ final class GroupCommit: Sendable {
                     try db.execute("SAVEPOINT geogrid_edit")
                     do {
                         job.result = .success(try job.work(db))
+                        db.settleCachedStatements()
                         try db.execute("RELEASE geogrid_edit")
                     } catch {
+                        db.settleCachedStatements()
                         try db.execute("ROLLBACK TO geogrid_edit")
                         try db.execute("RELEASE geogrid_edit")
                         job.result = .failure(error)
