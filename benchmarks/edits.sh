@@ -15,7 +15,7 @@ swift build -c release --product geo-cli >/dev/null
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 db="$work/demo.sqlite"
-.build/release/geo-cli demo --db "$db" >/dev/null
+.build/release/geo-cli demo --no-cases --db "$db" >/dev/null
 token=$(.build/release/geo-cli token create --db "$db" --role admin --name bench 2>/dev/null)
 .build/release/geo-cli serve --db "$db" --port 18490 --log-level warning > "$work/serve.out" &
 for _ in $(seq 100); do grep -q serving "$work/serve.out" 2>/dev/null && break; sleep 0.2; done

@@ -21,7 +21,7 @@ cli=.build/release/geo-cli
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 db="$work/demo.sqlite"
-$cli demo --db "$db" >/dev/null
+$cli demo --no-cases --db "$db" >/dev/null
 token=$($cli token create --db "$db" --role dispatcher --name bench 2>/dev/null)
 $cli serve --db "$db" --port 18491 --log-level warning > "$work/serve.out" &
 for _ in $(seq 100); do grep -q serving "$work/serve.out" 2>/dev/null && break; sleep 0.2; done
@@ -62,7 +62,7 @@ with open(path, "w") as f:
         f.write(f"{24.9352 + rng.random() * 0.0182:.7f},{60.1642 + rng.random() * 0.0149:.7f},{t},{cats[i % len(cats)]},{stage},{reg},{dis},{clo}\n")
 PY
 imp="$work/import.sqlite"
-$cli demo --db "$imp" >/dev/null
+$cli demo --no-cases --db "$imp" >/dev/null
 start=$(date +%s.%N)
 $cli incident import --db "$imp" "$work/calls.csv" 2> "$work/import.err"
 end=$(date +%s.%N)

@@ -25,13 +25,15 @@ enum OpenAPIDocument {
             ]))])
         }
         /// A write operation (Part 4): a bearer token, a JSON body, and the answers it may give.
-        func write(_ summary: String, _ id: String, _ params: [JSONValue], body: (type: String, schema: JSONValue)?, ok: (String, JSONValue)) -> JSONValue {
+        func write(_ summary: String, _ id: String, _ params: [JSONValue], body: (type: String, schema: JSONValue)?, ok: (String, JSONValue),
+            also: [String] = []
+        ) -> JSONValue {
             var op: [(String, JSONValue)] = [("summary", s(summary)), ("operationId", s(id)), ("parameters", .array(params)),
                 ("security", .array([.object([("bearer", .array([]))])]))]
             if let body {
                 op.append(("requestBody", .object([("required", .bool(true)), ("content", .object([(body.type, .object([("schema", body.schema)]))]))])))
             }
-            op.append(("responses", .object([ok] + ["400", "401", "403", "404", "412", "413", "415", "422"].map { ($0, problem) })))
+            op.append(("responses", .object([ok] + (["400", "401", "403", "404", "412", "413", "415", "422"] + also).sorted().map { ($0, problem) })))
             return .object(op)
         }
         let collectionId = param("collectionId", "path", "string", "A layer", required: true, schema: oneOf(layers.map(\.name)))
@@ -64,6 +66,25 @@ enum OpenAPIDocument {
             param("lat", "query", "number", "Latitude", required: true, schema: range(-90, 90)),
             param("crs", "query", "string", "wgs84 (default), gcj02 or bd09", schema: oneOf(MapCRS.allCases.map(\.rawValue)))]
         let json = response("JSON", "application/json"), geojson = response("GeoJSON", "application/geo+json")
+        let incidentId = param("incidentId", "path", "integer", "Case id", required: true, schema: range(1))
+        let incidentFilters = ["stage", "light", "grid", "community", "street", "district", "area", "department", "category", "channel"].map {
+            param($0, "query", "string", "\($0), comma-separated", style: [("explode", .bool(false))])
+        } + [param("open", "query", "boolean", "Only open (true) or closed (false) cases"),
+            param("since", "query", "string", "Reported at or after (ISO 8601)"), param("until", "query", "string", "Reported before (ISO 8601)"),
+            param("datetime", "query", "string", "An interval of reported_at: start/end, .. for open"),
+            param("bbox", "query", "string", "minlon,minlat,maxlon,maxlat"),
+            param("limit", "query", "integer", "Default 100", schema: range(1, Double(IncidentsAPI.maxLimit))),
+            param("offset", "query", "integer", "Cases to skip", schema: range(0, Double(Int32.max)))]
+        let text = JSONValue.object([("type", s("string"))])
+        let reportSchema = JSONValue.object([("oneOf", .array([featureSchema, object([("lon", .object([("type", s("number"))])), ("lat", .object([("type", s("number"))])),
+            ("category", text), ("subcategory", text), ("priority", .object([("type", s("string")), ("enum", .array(Incident.priorities.map(JSONValue.string)))])),
+            ("kind", .object([("type", s("string")), ("enum", .array(Incident.kinds.map(JSONValue.string)))])), ("promised_date", text), ("title", text),
+            ("description", text), ("channel", text), ("reporter_name", text), ("reporter_contact", text), ("building_id", .object([("type", s("integer"))])),
+            ("floor", .object([("type", s("integer"))])), ("location_detail", text), ("reported_at", text)], required: ["lon", "lat", "category"])]))])
+        let transitionSchema = object([("to", text), ("note", text), ("department", text), ("assignee", text),
+            ("co_departments", .object([("type", s("array")), ("items", text)])), ("reporter_answered", .object([("type", s("boolean"))])),
+            ("no_answer_reason", text), ("satisfaction", .object([("type", s("integer")), ("minimum", .number(1)), ("maximum", .number(5))]))],
+            required: ["to"], closed: true)
         let paths: [(String, JSONValue)] = [
             ("/", get("Landing page", "getLandingPage", [], json)),
             ("/conformance", get("Conformance classes", "getConformance", [], json)),
@@ -119,6 +140,38 @@ enum OpenAPIDocument {
                 param("layer", "query", "string", "A point layer instead of resources", schema: oneOf(layers.filter { $0.geometry == .point }.map(\.name))),
             ], json)),
             ("/around", get("The situation around a point", "around", point + [param("radius", "query", "number", "Metres; default 200", schema: range(1, QueryAPI.maxRadius))], geojson)),
+            ("/incidents", merged(get("Cases, with numberMatched; lights as they are now", "getIncidents", incidentFilters, geojson), [
+                ("post", write("Report a case: placed in its grid, routed, with its situation package; 201 once it is on disk", "reportIncident",
+                    [bodyCrs], body: ("application/json", reportSchema), ok: ("201", response("The case with its situation; Location names it", "application/geo+json")))),
+            ])),
+            ("/incidents/{incidentId}", get("One case with its history and situation package", "getIncident", [incidentId], geojson,
+                extra: [("304", .object([("description", s("Not modified (If-None-Match named its ETag)"))]))])),
+            ("/incidents/{incidentId}/transitions", .object([("post", write("Move a case on in the workflow (409 names the stage and what it allows)",
+                "transitionIncident", [incidentId, param("If-Match", "header", "string", "The ETag last read")], body: ("application/json", transitionSchema),
+                ok: ("200", response("The case as it is now", "application/geo+json")), also: ["409"]))])),
+            ("/incidents/{incidentId}/move", .object([("post", write("Move a case's point: its grid, areas and situation follow", "moveIncident",
+                [incidentId, bodyCrs], body: ("application/json", object([("lon", .object([("type", s("number"))])), ("lat", .object([("type", s("number"))]))],
+                required: [])), ok: ("200", response("The case as it is now", "application/geo+json")), also: ["409"]))])),
+            ("/incidents/{incidentId}/situation", .object([("post", write("Make the situation package again from the map as it is", "recomputeSituation",
+                [incidentId], body: nil, ok: ("200", json)))])),
+            ("/incidents/overdue", get("Open cases that are red now, grouped", "getOverdue", [param("by", "query", "string", "Default department",
+                schema: oneOf(["grid", "community", "street", "district", "department", "person"]))], json)),
+            ("/incidents/stats", get("A period's figures per group", "getIncidentStats", [
+                param("period", "query", "string", "YYYY-MM (default this month), YYYY or YYYY-MM-DD/YYYY-MM-DD"),
+                param("by", "query", "string", "Default department", schema: oneOf(["department", "grid", "community", "street", "district", "category", "channel"])),
+                param("f", "query", "string", "json (default) or csv", schema: oneOf(["json", "csv"])),
+            ], json)),
+            ("/incidents/catalogue", get("Categories, channels, departments, routing, workflow, deadlines and calendar in force", "getIncidentCatalogue", [], json)),
+            ("/events", get("Live events of cases (Server-Sent Events); Last-Event-ID resumes", "getEvents", [
+                param("kind", "query", "string", "created, transitioned, light_changed, reassigned (comma-separated)"),
+                param("area", "query", "string", "Grid, community, street or district code prefixes (comma-separated)"),
+                param("department", "query", "string", "Departments (comma-separated)"), param("bbox", "query", "string", "minlon,minlat,maxlon,maxlat"),
+                param("last_event_id", "query", "integer", "Resume after this event (as the Last-Event-ID header)", schema: range(0)),
+                param("Last-Event-ID", "header", "string", "Resume after this event"),
+            ], response("An event stream", "text/event-stream"))),
+            ("/open311/v2/{resource}", get("Open311 GeoReport v2: discovery, services or requests, .json or .xml", "open311", [
+                param("resource", "path", "string", "discovery.json, services.xml, requests.json, …", required: true),
+            ], json)),
             ("/health", get("Health", "health", [], json)),
             ("/metrics", get("Prometheus metrics", "metrics", [], response("Prometheus text", "text/plain"))),
         ]
