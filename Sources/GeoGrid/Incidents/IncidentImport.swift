@@ -43,19 +43,62 @@ extension IncidentDesk {
         let locator = try store.locator()
         var parsing = config.calendar
         if let zone = options.timeZone { parsing.timeZone = zone }
-        var reader = FeatureReader(format: options.format)
-        reader.csvOptions = options.csv
         // Source column → member: the mapping inverted, and `time` for reported_at.
         var rename: [String: String] = ["time": "reported_at"]
         for (member, source) in options.mapping { rename[source] = member }
-        var report = IncidentImportReport()
-        var cases: [(CaseRow, [(String, Timestamp)])] = []
         let total = input.data.count
+        // Two stages on two threads, as the feature import: this one reads, checks, places and routes the rows in
+        // batches; the writer's thread numbers and writes them as they come. Rows keep their order.
+        let channel = Channel<[(CaseRow, [(String, Timestamp)])]>(capacity: 8)
+        let rejected = RejectedRows()
+        let names = rename, calendarForTimes = parsing
+        let producer = Thread {
+            var batch: [(CaseRow, [(String, Timestamp)])] = []
+            do {
+                try self.readCases(input, names, calendarForTimes, options, config, now, locator, rejected, total, progress) { c in
+                    batch.append(c)
+                    if batch.count == 2000 {
+                        guard channel.send(batch) else { throw CancellationError() }
+                        batch = []
+                    }
+                }
+                if !batch.isEmpty { _ = channel.send(batch) }
+                channel.finish(nil)
+            } catch {
+                channel.finish(error)
+            }
+        }
+        producer.start()
+        var report = IncidentImportReport()
+        let calendar = config.calendar
+        do {
+            try store.write { db in try self.writeCases(db, channel, &report, calendar, config, now, token, input.name, rejected) }
+        } catch {
+            channel.cancel()
+            channel.waitUntilFinished()
+            throw error
+        }
+        report.rejected = rejected.list
+        return report
+    }
+
+    /// The rows that were left out, gathered by the reading thread and read after it finished.
+    final class RejectedRows: @unchecked Sendable {
+        var list: [RejectedFeature] = []
+    }
+
+    /// The reading stage: each record checked like a report, placed, routed and given its stage and history times.
+    func readCases(_ input: InputBytes, _ rename: [String: String], _ parsing: WorkCalendar, _ options: IncidentImportOptions,
+        _ config: IncidentConfig, _ now: Timestamp, _ locator: Locator, _ rejected: RejectedRows, _ total: Int,
+        _ progress: (@Sendable (_ done: Int, _ total: Int) -> Void)?, _ emit: ((CaseRow, [(String, Timestamp)])) throws -> Void
+    ) throws {
+        var reader = FeatureReader(format: options.format)
+        reader.csvOptions = options.csv
         try reader.read(input) { record in
             func reject(_ reason: String) throws {
                 guard options.skipInvalid else { throw ImportError(description: "\(record.label): \(reason)") }
                 let source = String(decoding: input.data[record.source], as: UTF8.self)
-                report.rejected.append(RejectedFeature(index: record.index, line: record.line, reason: reason, source: source))
+                rejected.list.append(RejectedFeature(index: record.index, line: record.line, reason: reason, source: source))
             }
             let feature: Feature
             switch record.result {
@@ -106,7 +149,7 @@ extension IncidentDesk {
                 } else if !times.isEmpty {
                     throw FeatureProblem("stage times (\(times.map(\.0).joined(separator: ", "))) need the stage the case is at")
                 }
-                cases.append((c, times))
+                try emit((c, times))
             } catch let e as FeatureProblem {
                 try reject(e.reason)
             } catch let e as EditError {
@@ -115,9 +158,14 @@ extension IncidentDesk {
             if let progress, record.index % 1000 == 0 { progress(record.offset, total) }
         }
         progress?(total, total)
-        guard !cases.isEmpty else { return report }
-        let calendar = config.calendar
-        try store.write { db in
+    }
+
+    /// The writing stage, in the writer's transaction: numbers, rows and histories as the batches arrive, then the
+    /// year counters and one audit row.
+    func writeCases(_ db: Connection, _ channel: Channel<[(CaseRow, [(String, Timestamp)])]>, _ report: inout IncidentImportReport, _ calendar: WorkCalendar,
+        _ config: IncidentConfig, _ now: Timestamp, _ token: Token, _ name: String, _ rejected: RejectedRows
+    ) throws {
+        do {
             // A page cache that holds the whole import, so that no page is written to the log twice (spilled mid-way,
             // then again at commit); back to SQLite's default after it.
             try db.execute("PRAGMA cache_size = -262144")
@@ -133,7 +181,7 @@ extension IncidentDesk {
                 """)
             let tokenID: FieldValue = token.id > 0 ? .integer(token.id) : .null
             let tokenName: FieldValue = token.name.map(FieldValue.text) ?? .null
-            for (var c, times) in cases {
+            while let batch = try channel.receive() { for (var c, times) in batch {
                 let reported = c.time("reported_at")!
                 let year = Int(WorkCalendar.date(calendar.local(reported).day).prefix(4))!
                 let n = (last[year] ?? 0) + 1
@@ -163,7 +211,8 @@ extension IncidentDesk {
                 report.imported += 1
                 if c.text("owner") == "outside" { report.outside.append(c.caseNumber) }
                 if let light = c.light(at: now) { report.lights[light, default: 0] += 1 }
-            }
+            } }
+            channel.waitUntilFinished()
             let save = try db.prepare("INSERT OR REPLACE INTO geogrid_case_numbers (year, last) VALUES (?, ?)")
             for (year, n) in last {
                 save.reset()
@@ -172,10 +221,9 @@ extension IncidentDesk {
             }
             let audit = try db.prepare("INSERT INTO geogrid_audit (time, token_id, token_name, collection, feature_id, operation, before, after) VALUES (?, ?, ?, 'incidents', NULL, 'import', NULL, ?)")
             var out: [UInt8] = []
-            GeoJSONWriter.value(.object([("file", .string(input.name)), ("imported", .number(Double(report.imported))), ("rejected", .number(Double(report.rejected.count)))]), into: &out)
+            GeoJSONWriter.value(.object([("file", .string(name)), ("imported", .number(Double(report.imported))), ("rejected", .number(Double(rejected.list.count)))]), into: &out)
             try audit.bind([.text(now.text), tokenID, tokenName, .text(String(decoding: out, as: UTF8.self))])
             try audit.step()
         }
-        return report
     }
 }
