@@ -364,6 +364,8 @@ final class TestClock: Sendable {
             return out
         }
         #expect(stored.count == 401)
+        // The R*Tree the import filled in bulk is what SpatiaLite would have made row by row.
+        #expect(try s.store.read { try $0.scalar("SELECT CheckSpatialIndex('incidents', 'geom')") } == .integer(1))
         for (i, e) in expected.enumerated() {
             let (grid, covering, reported, stage, _) = stored[i]
             #expect(grid == covering, "case \(i) at \(e.lon),\(e.lat)")

@@ -175,6 +175,8 @@ extension IncidentDesk {
             let counters = try db.prepare("SELECT year, last FROM geogrid_case_numbers")
             while try counters.step() { last[Int(counters.int64(0))] = counters.int64(1) }
             let insert = try db.prepare(Importer.insertSQL(Self.layer))
+            // SpatiaLite's per-row R*Tree triggers set aside for the import, the boxes indexed in bulk at its end.
+            let spatial = try BulkSpatialIndex(db: db, layer: Self.layer)
             let history = try db.prepare("""
                 INSERT INTO geogrid_incident_history (incident_id, time, token_id, token_name, action, from_stage, to_stage, department, note, late)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'imported', 0)
@@ -193,6 +195,7 @@ extension IncidentDesk {
                 try Importer.bind(row, SpatiaLiteBlob.encode(row.geometry), to: insert)
                 do { try insert.step() } catch let e as SQLiteError where e.isConstraint { throw StoreError(Importer.explain(e)) }
                 let id = db.lastInsertRowID
+                spatial.add(id: id, box: BBox(minX: c.position.lon, minY: c.position.lat, maxX: c.position.lon, maxY: c.position.lat))
                 // The history the file tells: reported, then each stage reached (the stage a time belongs to).
                 var steps: [(Timestamp, String?, String)] = [(reported, nil, config.workflow.initial)]
                 var at = config.workflow.initial
@@ -213,6 +216,7 @@ extension IncidentDesk {
                 if let light = c.light(at: now) { report.lights[light, default: 0] += 1 }
             } }
             channel.waitUntilFinished()
+            try spatial.finish()
             let save = try db.prepare("INSERT OR REPLACE INTO geogrid_case_numbers (year, last) VALUES (?, ?)")
             for (year, n) in last {
                 save.reset()
