@@ -262,6 +262,16 @@ final class TestClock: Sendable {
             return out
         }
         #expect(kinds == ["created", "reassigned"])
+        // The R*Tree follows the move (a box query finds it where it is now, not where it was), and a transition,
+        // which leaves the point alone, keeps it there.
+        _ = try s.desk.transition(id, TransitionRequest(to: "registered"), by: s.dispatcher)
+        func found(near p: Position) throws -> Bool {
+            var q = IncidentQuery()
+            q.bbox = BBox(minX: p.lon - 1e-6, minY: p.lat - 1e-6, maxX: p.lon + 1e-6, maxY: p.lat + 1e-6)
+            return try s.desk.incidents(q) { _ in true }.features.contains { $0.id == .int(id) }
+        }
+        #expect(try found(near: s.away) && !(try found(near: s.home)))
+        #expect(try s.store.read { try $0.scalar("SELECT CheckSpatialIndex('incidents', 'geom')") } == .integer(1))
         // A grid worker scoped to the old grid may no longer touch it.
         #expect(throws: EditError.self) { try s.desk.transition(id, TransitionRequest(to: "closed_at_source", note: "n"), by: s.worker) }
     }

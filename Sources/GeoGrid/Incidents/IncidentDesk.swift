@@ -156,6 +156,7 @@ public struct IncidentDesk: Sendable {
     static let layer = Layer.incidents
     static let insertSQL = Importer.insertSQL(layer)
     static let updateSQL = "UPDATE incidents SET \((layer.fields.map { "\($0.column) = ?" } + ["\(Layer.extraColumn) = ?", "geom = ?"]).joined(separator: ", ")) WHERE id = ?"
+    static let updateFieldsSQL = "UPDATE incidents SET \((layer.fields.map { "\($0.column) = ?" } + ["\(Layer.extraColumn) = ?"]).joined(separator: ", ")) WHERE id = ?"
     static let selectSQL = "SELECT \(GeoStore.selectList(layer)) FROM incidents"
 
     // MARK: Reporting
@@ -393,7 +394,7 @@ public struct IncidentDesk: Sendable {
             }
             try authorise(token, roles: [.dispatcher], codes: c.areaCodes, what: "move case \(c.caseNumber) there")
             c.set("updated_at", now)
-            try Self.update(db, c)
+            try Self.update(db, c, moved: true)
             let situation = try self.situation(for: c, config: config, at: now)
             try Self.storeSituation(db, id: id, situation: situation, at: now)
             try Self.history(db, c, action: "moved", from: c.stage, to: c.stage, token: token,
@@ -473,14 +474,20 @@ public struct IncidentDesk: Sendable {
         return db.lastInsertRowID
     }
 
-    static func update(_ db: Connection, _ c: CaseRow) throws {
+    /// Writes a case's fields back; its point too only when it `moved` (an UPDATE that leaves `geom` out does not
+    /// run SpatiaLite's R*Tree triggers, which transitions and lights need not).
+    static func update(_ db: Connection, _ c: CaseRow, moved: Bool = false) throws {
         let fields = layer.fields
-        let s = try db.cached(Self.updateSQL)
+        let s = try db.cached(moved ? Self.updateSQL : Self.updateFieldsSQL)
         let row = c.row
         for (i, v) in row.values.enumerated() { try s.bind(v, at: Int32(i + 1)) }
         try s.bind(row.extraColumnValue, at: Int32(fields.count + 1))
-        try s.bind(blob: SpatiaLiteBlob.encode(row.geometry), at: Int32(fields.count + 2))
-        try s.bind(.integer(c.id!), at: Int32(fields.count + 3))
+        if moved {
+            try s.bind(blob: SpatiaLiteBlob.encode(row.geometry), at: Int32(fields.count + 2))
+            try s.bind(.integer(c.id!), at: Int32(fields.count + 3))
+        } else {
+            try s.bind(.integer(c.id!), at: Int32(fields.count + 2))
+        }
         do { try s.step() } catch let e as SQLiteError where e.isConstraint { throw EditError(kind: .invalid, message: Importer.explain(e)) }
     }
 
