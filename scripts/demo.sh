@@ -32,5 +32,11 @@ Edit with them (OGC API Features Part 4), for example take resource 1 out of ser
   curl -X PATCH -H 'Authorization: Bearer $dispatcher' -H 'Content-Type: application/merge-patch+json' \\
        -d '{"properties":{"status":"out_of_service"}}' http://$host:$port/collections/resources/items/1
 or add a building as the planner (POST a GeoJSON Feature to /collections/buildings/items); geo-cli audit --db $store lists every write.
+
+Cases (the demo holds a week of them; the map lists the open ones by light, live):
+  curl -X POST -H 'Authorization: Bearer $dispatcher' -H 'Content-Type: application/json' \\
+       -d '{"lon":24.9445,"lat":60.1700,"category":"fire","floor":3,"title":"smoke in the stairwell"}' http://$host:$port/incidents
+  curl 'http://$host:$port/incidents?light=red'     curl 'http://$host:$port/incidents/overdue?by=department'
+  curl -N 'http://$host:$port/events'               curl 'http://$host:$port/open311/v2/services.json'
 MSG
 exec .build/release/geo-cli serve --db "$store" --host "$host" --port "$port"
