@@ -122,13 +122,26 @@ public struct IncidentRecord: Sendable {
     public var situation: JSONValue?
     public var history: [JSONValue]?
     public var etag: String
+    /// The situation already encoded (as it was stored), so that an answer does not encode it again.
+    var situationBytes: [UInt8]?
+
+    init(feature: Feature, situation: JSONValue?, history: [JSONValue]?, etag: String, situationBytes: [UInt8]? = nil) {
+        self.feature = feature
+        self.situation = situation
+        self.history = history
+        self.etag = etag
+        self.situationBytes = situationBytes
+    }
 
     /// The feature's GeoJSON with `situation` and `history` as foreign members (RFC 7946 §6.1).
     public func json(into out: inout [UInt8]) {
         GeoJSONWriter().feature(feature, into: &out)
         guard situation != nil || history != nil, out.last == UInt8(ascii: "}") else { return }
         out.removeLast()
-        if let situation {
+        if let situationBytes {
+            out.append(contentsOf: ",\"situation\":".utf8)
+            out.append(contentsOf: situationBytes)
+        } else if let situation {
             out.append(contentsOf: ",\"situation\":".utf8)
             GeoJSONWriter.value(situation, into: &out)
         }
@@ -172,19 +185,26 @@ public struct IncidentDesk: Sendable {
         guard config.channel(c.text("channel")!) != nil else {
             throw EditError(kind: .invalid, message: "channel '\(c.text("channel")!)' is not in the catalogue (\(config.channels.map(\.code).joined(separator: ", ")))")
         }
+        // Made and encoded before the write: the shared transaction's jobs run one after another, so only what
+        // needs the case's number and id happens inside it.
         let situation = try self.situation(for: c, config: config, at: now)
+        var encoded: [UInt8] = []
+        GeoJSONWriter.value(situation, into: &encoded)
+        let situationText = String(decoding: encoded, as: UTF8.self)
         let token = token!
-        return try store.groupCommit.run(store) { db in
+        let stored = try store.groupCommit.run(store) { db -> CaseRow in
             var c = c
             c.set("case_number", try Self.nextCaseNumber(db, reportedAt: c.time("reported_at")!, calendar: config.calendar))
             let id = try Self.insert(db, c)
             c.id = id
             try Self.history(db, c, action: "report", from: nil, to: c.stage, token: token, note: nil, time: c.time("reported_at")!, late: false)
-            try Self.storeSituation(db, id: id, situation: situation, at: now)
+            try Self.storeSituation(db, id: id, text: situationText, at: now)
             try Self.event(db, "created", c, at: now, [("channel", .string(c.text("channel")!))])
             try Self.audit(db, token, id: id, operation: "report", before: nil, after: c.feature(at: now, personal: true), at: now)
-            return IncidentRecord(feature: c.feature(at: now, personal: true), situation: situation, history: nil, etag: Self.etag(c))
+            return c
         }
+        return IncidentRecord(feature: stored.feature(at: now, personal: true), situation: situation, history: nil, etag: Self.etag(stored),
+            situationBytes: encoded)
     }
 
     /// The case a report makes, before it has a number and an id: checked against the catalogue, placed,
@@ -516,8 +536,12 @@ public struct IncidentDesk: Sendable {
     static func storeSituation(_ db: Connection, id: Int64, situation: JSONValue, at now: Timestamp) throws {
         var out: [UInt8] = []
         GeoJSONWriter.value(situation, into: &out)
+        try storeSituation(db, id: id, text: String(decoding: out, as: UTF8.self), at: now)
+    }
+
+    static func storeSituation(_ db: Connection, id: Int64, text: String, at now: Timestamp) throws {
         let s = try db.cached("INSERT OR REPLACE INTO geogrid_incident_situations (incident_id, computed_at, situation) VALUES (?, ?, ?)")
-        try s.bind([.integer(id), .text(now.text), .text(String(decoding: out, as: UTF8.self))])
+        try s.bind([.integer(id), .text(now.text), .text(text)])
         try s.step()
     }
 
