@@ -39,7 +39,7 @@ public struct AroundResult: Sendable {
         let w = layer.fields.firstIndex { $0.name == "width" }!
         var at: [String: Int] = [:]
         var out: [(String?, String?, Double, Double?)] = []
-        for (e, d) in roads.sorted(by: { $0.distance < $1.distance }) {
+        for (e, d) in roads {  // nearest first, as `within` gives them
             let key = "\(e.values[n].text ?? "")|\(e.values[c].text ?? "")"
             var width: Double?
             if case .real(let x) = e.values[w] { width = x } else if case .integer(let i) = e.values[w] { width = Double(i) }

@@ -40,23 +40,28 @@ public struct ShapeIndex: Sendable {
         let window = BBox(minX: p.lon - dLon, minY: p.lat - dLat, maxX: p.lon + dLon, maxY: p.lat + dLat)
         guard window.intersects(grid.extent) else { return [] }
         let c0 = grid.col(window.minX), c1 = grid.col(window.maxX), r0 = grid.row(window.minY), r1 = grid.row(window.maxY)
-        var out: [(entry: Entry, distance: Double)] = []
+        // Found as (index, distance) pairs, sorted as such, and only then copied out: an entry (geometry, values,
+        // extra text) is copied once, and the sort moves 16-byte pairs.
+        var found: [(index: Int32, distance: Double)] = []
         for r in r0...r1 {
             for c in c0...c1 {
                 let cell = r * grid.cols + c
                 for slot in Int(cellStart[cell])..<Int(cellStart[cell + 1]) {
                     let i = cellEntries[slot]
-                    // Judged in place: an entry is copied (its geometry and values retained) only when it is kept.
                     let box = entries[Int(i)].box
                     guard box.intersects(window) else { continue }
                     // An entry filed in several cells is judged once: in the first of them the window covers.
                     guard r == max(r0, grid.row(box.minY)), c == max(c0, grid.col(box.minX)) else { continue }
                     let d = Self.planarDistance(from: p, to: entries[Int(i)].geometry, scale: scale)
-                    if d <= radius { out.append((entries[Int(i)], d)) }
+                    if d <= radius { found.append((i, d)) }
                 }
             }
         }
-        return out.sorted { ($0.distance, $0.entry.id) < ($1.distance, $1.entry.id) }
+        found.sort { $0.distance != $1.distance ? $0.distance < $1.distance : entries[Int($0.index)].id < entries[Int($1.index)].id }
+        var out: [(entry: Entry, distance: Double)] = []
+        out.reserveCapacity(found.count)
+        for f in found { out.append((entries[Int(f.index)], f.distance)) }
+        return out
     }
 
     /// The exact extent of the entries' geometries; nil when there are none.
