@@ -121,8 +121,16 @@ public struct GeoGridServer: Sendable {
             while true {
                 var wait = 1.0
                 do {
-                    try desk.pushLights()
-                    if let next = try desk.nextLightChange() { wait = min(wait, max(0.002, next.seconds - desk.clock().seconds)) }
+                    // A write only when a limit has passed (a read finds the next one): no write lock taken every
+                    // second for nothing, which another process editing the file would have to wait for.
+                    if let next = try desk.nextLightChange() {
+                        if next <= desk.clock() {
+                            try desk.pushLights()
+                            wait = 0.002
+                        } else {
+                            wait = min(wait, max(0.002, next.seconds - desk.clock().seconds))
+                        }
+                    }
                 } catch {
                     onError(error)
                     wait = 5
