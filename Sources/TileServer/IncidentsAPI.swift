@@ -29,7 +29,8 @@ struct IncidentsAPI {
         router.post("incidents/:incidentId/situation") { request, context in
             let id = try Self.id(context)
             let token = try auth.token(request)
-            let situation = try Problem.editing { try desk.recomputeSituation(id, by: token) }
+            let desk = self.desk
+            let situation = try await BlockingPool.shared.run { try Problem.editing { try desk.recomputeSituation(id, by: token) } }
             return Response.json(situation)
         }
     }

@@ -39,9 +39,13 @@ struct Open311API {
         }
         router.post("open311/v2/:resource") { request, context in
             let body = try await Self.collect(request)
-            return try answer(request, context.parameters.get("resource") ?? "") { name, format in
-                guard name == "requests" else { throw Failure(.methodNotAllowed, "only requests take a POST") }
-                return try create(request, body, format)
+            let resource = context.parameters.get("resource") ?? "", api = self
+            // A report waits for its group commit: on the writers' threads, as every write route.
+            return try await BlockingPool.shared.run {
+                try api.answer(request, resource) { name, format in
+                    guard name == "requests" else { throw Failure(.methodNotAllowed, "only requests take a POST") }
+                    return try api.create(request, body, format)
+                }
             }
         }
         router.get("open311/v2/services/:file") { request, context in

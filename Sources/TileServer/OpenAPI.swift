@@ -17,17 +17,19 @@ enum OpenAPIDocument {
             .object([("description", s(description)), ("content", .object([(type, .object([("schema", .object([("type", s("object"))]))]))]))])
         }
         let problem = response("Problem details (RFC 9457)", "application/problem+json")
-        func get(_ summary: String, _ id: String, _ params: [JSONValue], _ ok: JSONValue, extra: [(String, JSONValue)] = []) -> JSONValue {
-            .object([("get", .object([
+        func get(_ summary: String, _ id: String, _ params: [JSONValue], _ ok: JSONValue, extra: [(String, JSONValue)] = [], errors: JSONValue? = nil) -> JSONValue {
+            let error = errors ?? problem
+            return .object([("get", .object([
                 ("summary", s(summary)), ("operationId", s(id)), ("parameters", .array(params)),
                 // 401: a token that is not valid, or none with --public-read none.
-                ("responses", .object([("200", ok)] + extra + [("400", problem), ("401", problem), ("404", problem)])),
+                ("responses", .object([("200", ok)] + extra + [("400", error), ("401", error), ("404", error)])),
             ]))])
         }
         /// A write operation (Part 4): a bearer token, a JSON body, and the answers it may give.
         func write(_ summary: String, _ id: String, _ params: [JSONValue], body: (type: String, schema: JSONValue)?, ok: (String, JSONValue),
-            also: [String] = []
+            also: [String] = [], errors: JSONValue? = nil
         ) -> JSONValue {
+            let problem = errors ?? problem
             var op: [(String, JSONValue)] = [("summary", s(summary)), ("operationId", s(id)), ("parameters", .array(params)),
                 ("security", .array([.object([("bearer", .array([]))])]))]
             if let body {
@@ -66,22 +68,35 @@ enum OpenAPIDocument {
             param("lat", "query", "number", "Latitude", required: true, schema: range(-90, 90)),
             param("crs", "query", "string", "wgs84 (default), gcj02 or bd09", schema: oneOf(MapCRS.allCases.map(\.rawValue)))]
         let json = response("JSON", "application/json"), geojson = response("GeoJSON", "application/geo+json")
+        let text = JSONValue.object([("type", s("string"))])
+        let code = JSONValue.object([("type", s("string")), ("minLength", .number(1))])
+        let number = { (lo: Double, hi: Double) in JSONValue.object([("type", s("number")), ("minimum", .number(lo)), ("maximum", .number(hi))]) }
+        let instant: [(String, JSONValue)] = [("format", s("date-time"))]
+        let digits: [(String, JSONValue)] = [("pattern", s("^[0-9]+(,[0-9]+)*$"))]
+        let box: [(String, JSONValue)] = [("pattern", s("^-?[0-9.]+,-?[0-9.]+,-?[0-9.]+,-?[0-9.]+$"))]
+        // GeoReport answers (and errors) in the format its path names.
+        let open311 = JSONValue.object([("description", s("GeoReport v2 JSON or XML")), ("content", .object([
+            ("application/json", .object([("schema", .object([]))])), ("text/xml", .object([("schema", .object([("type", s("string"))]))])),
+        ]))])
         let incidentId = param("incidentId", "path", "integer", "Case id", required: true, schema: range(1))
-        let incidentFilters = ["stage", "light", "grid", "community", "street", "district", "area", "department", "category", "channel"].map {
+        let incidentFilters = ["stage", "grid", "community", "department", "category", "channel"].map {
             param($0, "query", "string", "\($0), comma-separated", style: [("explode", .bool(false))])
-        } + [param("open", "query", "boolean", "Only open (true) or closed (false) cases"),
-            param("since", "query", "string", "Reported at or after (ISO 8601)"), param("until", "query", "string", "Reported before (ISO 8601)"),
-            param("datetime", "query", "string", "An interval of reported_at: start/end, .. for open"),
-            param("bbox", "query", "string", "minlon,minlat,maxlon,maxlat"),
+        } + ["street", "district", "area"].map {
+            param($0, "query", "string", "\($0) codes (digits), comma-separated", style: [("explode", .bool(false))], schema: digits)
+        } + [param("light", "query", "string", "green, yellow, red (comma-separated)", schema: [("pattern", s("^(green|yellow|red)(,(green|yellow|red))*$"))]),
+            param("open", "query", "boolean", "Only open (true) or closed (false) cases"),
+            param("since", "query", "string", "Reported at or after (ISO 8601)", schema: instant),
+            param("until", "query", "string", "Reported before (ISO 8601)", schema: instant),
+            param("datetime", "query", "string", "An interval of reported_at: start/end, .. for open", schema: [("pattern", s("/"))]),
+            param("bbox", "query", "string", "minlon,minlat,maxlon,maxlat", schema: box),
             param("limit", "query", "integer", "Default 100", schema: range(1, Double(IncidentsAPI.maxLimit))),
             param("offset", "query", "integer", "Cases to skip", schema: range(0, Double(Int32.max)))]
-        let text = JSONValue.object([("type", s("string"))])
-        let reportSchema = JSONValue.object([("oneOf", .array([featureSchema, object([("lon", .object([("type", s("number"))])), ("lat", .object([("type", s("number"))])),
-            ("category", text), ("subcategory", text), ("priority", .object([("type", s("string")), ("enum", .array(Incident.priorities.map(JSONValue.string)))])),
+        let reportSchema = JSONValue.object([("oneOf", .array([featureSchema, object([("lon", number(-180, 180)), ("lat", number(-90, 90)),
+            ("category", code), ("subcategory", text), ("priority", .object([("type", s("string")), ("enum", .array(Incident.priorities.map(JSONValue.string)))])),
             ("kind", .object([("type", s("string")), ("enum", .array(Incident.kinds.map(JSONValue.string)))])), ("promised_date", text), ("title", text),
             ("description", text), ("channel", text), ("reporter_name", text), ("reporter_contact", text), ("building_id", .object([("type", s("integer"))])),
             ("floor", .object([("type", s("integer"))])), ("location_detail", text), ("reported_at", text)], required: ["lon", "lat", "category"])]))])
-        let transitionSchema = object([("to", text), ("note", text), ("department", text), ("assignee", text),
+        let transitionSchema = object([("to", code), ("note", text), ("department", text), ("assignee", text),
             ("co_departments", .object([("type", s("array")), ("items", text)])), ("reporter_answered", .object([("type", s("boolean"))])),
             ("no_answer_reason", text), ("satisfaction", .object([("type", s("integer")), ("minimum", .number(1)), ("maximum", .number(5))]))],
             required: ["to"], closed: true)
@@ -150,14 +165,14 @@ enum OpenAPIDocument {
                 "transitionIncident", [incidentId, param("If-Match", "header", "string", "The ETag last read")], body: ("application/json", transitionSchema),
                 ok: ("200", response("The case as it is now", "application/geo+json")), also: ["409"]))])),
             ("/incidents/{incidentId}/move", .object([("post", write("Move a case's point: its grid, areas and situation follow", "moveIncident",
-                [incidentId, bodyCrs], body: ("application/json", object([("lon", .object([("type", s("number"))])), ("lat", .object([("type", s("number"))]))],
-                required: [])), ok: ("200", response("The case as it is now", "application/geo+json")), also: ["409"]))])),
+                [incidentId, bodyCrs], body: ("application/json", object([("lon", number(-180, 180)), ("lat", number(-90, 90))], required: ["lon", "lat"])), ok: ("200", response("The case as it is now", "application/geo+json")), also: ["409"]))])),
             ("/incidents/{incidentId}/situation", .object([("post", write("Make the situation package again from the map as it is", "recomputeSituation",
                 [incidentId], body: nil, ok: ("200", json)))])),
             ("/incidents/overdue", get("Open cases that are red now, grouped", "getOverdue", [param("by", "query", "string", "Default department",
                 schema: oneOf(["grid", "community", "street", "district", "department", "person"]))], json)),
             ("/incidents/stats", get("A period's figures per group", "getIncidentStats", [
-                param("period", "query", "string", "YYYY-MM (default this month), YYYY or YYYY-MM-DD/YYYY-MM-DD"),
+                param("period", "query", "string", "YYYY-MM (default this month), YYYY or YYYY-MM-DD/YYYY-MM-DD",
+                    schema: [("pattern", s("^[0-9]{4}(-[0-9]{2})?$|^[0-9]{4}-[0-9]{2}-[0-9]{2}/[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]),
                 param("by", "query", "string", "Default department", schema: oneOf(["department", "grid", "community", "street", "district", "category", "channel"])),
                 param("f", "query", "string", "json (default) or csv", schema: oneOf(["json", "csv"])),
             ], json)),
@@ -169,9 +184,28 @@ enum OpenAPIDocument {
                 param("last_event_id", "query", "integer", "Resume after this event (as the Last-Event-ID header)", schema: range(0)),
                 param("Last-Event-ID", "header", "string", "Resume after this event"),
             ], response("An event stream", "text/event-stream"))),
-            ("/open311/v2/{resource}", get("Open311 GeoReport v2: discovery, services or requests, .json or .xml", "open311", [
-                param("resource", "path", "string", "discovery.json, services.xml, requests.json, …", required: true),
-            ], json)),
+            ("/open311/v2/{resource}", merged(get("Open311 GeoReport v2: discovery, the services or the requests (last 90 days by default)", "open311List", [
+                param("resource", "path", "string", "What, and in which format", required: true,
+                    schema: oneOf(["discovery", "services", "requests"].flatMap { ["\($0).json", "\($0).xml"] })),
+                param("service_request_id", "query", "string", "Requests: ids, comma-separated", schema: digits),
+                param("service_code", "query", "string", "Requests: service codes, comma-separated"),
+                param("start_date", "query", "string", "Requests: reported at or after (W3C datetime)", schema: instant),
+                param("end_date", "query", "string", "Requests: reported before (at most 90 days after start_date)", schema: instant),
+                param("status", "query", "string", "Requests: open, closed or both", schema: oneOf(["open", "closed", "open,closed"])),
+            ], open311, errors: open311), [
+                ("post", write("Post a service request (requests.json or requests.xml): a case on the channel open311", "open311Post", [
+                    param("resource", "path", "string", "requests.json or requests.xml", required: true, schema: oneOf(["requests.json", "requests.xml"])),
+                ], body: ("application/x-www-form-urlencoded", object([("api_key", text), ("service_code", code), ("lat", number(-90, 90)),
+                    ("long", number(-180, 180)), ("description", text), ("address_string", text), ("first_name", text), ("last_name", text),
+                    ("phone", text), ("email", text), ("media_url", text), ("device_id", text), ("account_id", text)], required: ["service_code", "lat", "long"])),
+                    ok: ("201", open311), errors: open311)),
+            ])),
+            ("/open311/v2/services/{file}", get("Open311: a service's definition (its attributes)", "open311Service", [
+                param("file", "path", "string", "{service_code}.json or {service_code}.xml", required: true),
+            ], open311, errors: open311)),
+            ("/open311/v2/requests/{file}", get("Open311: one request", "open311Request", [
+                param("file", "path", "string", "{service_request_id}.json or {service_request_id}.xml", required: true),
+            ], open311, errors: open311)),
             ("/health", get("Health", "health", [], json)),
             ("/metrics", get("Prometheus metrics", "metrics", [], response("Prometheus text", "text/plain"))),
         ]
