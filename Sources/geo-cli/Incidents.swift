@@ -116,7 +116,9 @@ struct IncidentCommand: ParsableCommand {
             let store = try GeoStore(path: self.store.db)
             var q = IncidentQuery()
             func list(_ s: String?) -> [String] { s.map { $0.split(separator: ",").map(String.init) } ?? [] }
-            q.stages = list(stage); q.lights = list(light); q.grids = list(grid); q.areas = list(area); q.departments = list(department)
+            q.stages = list(stage); q.lights = list(light)
+            for l in q.lights where !Incident.lights.contains(l) { throw CLIError("--light must be green, yellow or red, not \(l)") }
+            q.grids = list(grid); q.areas = list(area); q.departments = list(department)
             q.categories = list(category); q.channels = list(channel)
             if open { q.open = true }
             if let since { guard let t = Timestamp(iso8601: since) else { throw CLIError("--since must be ISO 8601") }; q.since = t }
