@@ -1,5 +1,5 @@
 -- wrk script: POST one new hydrant (a GeoJSON Feature) at a random point over the demo city per request, with
--- the bearer token in $BENCH_TOKEN; counts the answers that were not 201.
+-- the bearer token in $BENCH_TOKEN.
 local token = os.getenv("BENCH_TOKEN")
 math.randomseed(7)
 local headers = { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/geo+json" }
@@ -10,10 +10,4 @@ request = function()
     math.random(500, 1500), lon, lat)
   return wrk.format("POST", "/collections/resources/items", headers, body)
 end
-local refused = 0
-response = function(status, headers, body)
-  if status ~= 201 then refused = refused + 1 end
-end
-done = function(summary, latency, requests)
-  io.write(string.format("answered %d, p50 %.1f ms, p99 %.1f ms\n", summary.requests, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
-end
+dofile("benchmarks/answers.lua")

@@ -1,6 +1,5 @@
 -- wrk script: POST /incidents, one new case at a random point over the demo city per request (a rotating
--- category, fires among them, each with its situation package), with the bearer token in $BENCH_TOKEN; counts
--- the answers that were not 201.
+-- category, fires among them, each with its situation package), with the bearer token in $BENCH_TOKEN.
 local token = os.getenv("BENCH_TOKEN")
 math.randomseed(11)
 local headers = { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json" }
@@ -13,10 +12,4 @@ request = function()
   local body = string.format('{"lon":%.7f,"lat":%.7f,"category":"%s","title":"bench %d","channel":"hotline"}', lon, lat, categories[n % #categories + 1], n)
   return wrk.format("POST", "/incidents", headers, body)
 end
-local refused = 0
-response = function(status, headers, body)
-  if status ~= 201 then refused = refused + 1 end
-end
-done = function(summary, latency, requests)
-  io.write(string.format("answered %d, p50 %.1f ms, p99 %.1f ms\n", summary.requests, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
-end
+dofile("benchmarks/answers.lua")
