@@ -83,8 +83,12 @@ public struct IncidentConfig: Sendable {
 
     // MARK: Reading
 
-    /// The defaults GeoGrid ships (the package's resources).
-    public static func defaultDocuments() throws -> [String: JSONValue] {
+    /// The defaults GeoGrid ships (the package's resources), read once per process.
+    public static func defaultDocuments() throws -> [String: JSONValue] { try defaults.get() }
+
+    private static let defaults = Result { try readDefaults() }
+
+    private static func readDefaults() throws -> [String: JSONValue] {
         var out: [String: JSONValue] = [:]
         for part in parts {
             guard let url = Bundle.module.url(forResource: part, withExtension: "json", subdirectory: "incidents") else {
