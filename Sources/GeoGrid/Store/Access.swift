@@ -88,7 +88,8 @@ extension GeoStore {
     public func authenticate(_ secret: String) throws -> Token? {
         guard secret.hasPrefix("gg_"), secret.utf8.count < 200 else { return nil }
         let token: Token? = try read { db in
-            let s = try db.prepare("SELECT id, name, role, scopes, created, expires, revoked FROM geogrid_tokens WHERE hash = ?")
+            let s = try db.cached("SELECT id, name, role, scopes, created, expires, revoked FROM geogrid_tokens WHERE hash = ?")
+            defer { s.reset() }
             try s.bind([.text(Self.tokenHash(secret))])
             return try s.step() ? try Self.token(s) : nil
         }
@@ -102,7 +103,7 @@ extension GeoStore {
     }
 
     static func tokenHash(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.string(SHA256.hash(data: Data(secret.utf8)))
     }
 
     static func token(_ s: Statement) throws -> Token {

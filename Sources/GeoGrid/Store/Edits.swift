@@ -45,7 +45,7 @@ extension GeoStore {
         var bytes: [UInt8] = []
         GeoJSONWriter(precision: 15).feature(feature, into: &bytes)
         let digest = SHA256.hash(data: bytes)
-        return "\"" + digest.prefix(16).map { String(format: "%02x", $0) }.joined() + "\""
+        return "\"" + Hex.string(digest.prefix(16)) + "\""
     }
 
     /// Applies `requests` to `layer` as one transaction, on behalf of `token`: every check an import makes
