@@ -10,7 +10,7 @@ extension IncidentDesk {
         let p = c.position
         let category = config.category(c.text("subcategory") ?? "") ?? config.category(c.text("category") ?? "")
         let radius = category?.radius ?? 200
-        let around = try store.around(p, radius: radius)
+        let around = try store.aroundSummary(p, radius: radius)
         var members: [(String, JSONValue)] = [
             ("computed_at", .string(now.text)), ("category", category.map { .object($0.entry.json) } ?? .null),
             ("location", QueryJSON.locate(around.location, at: p, personal: true)),

@@ -145,6 +145,21 @@ public final class LayerIndex: Sendable {
         return found.sorted { ($0.distance, $0.entry.id) < ($1.distance, $1.entry.id) }
     }
 
+    /// Calls `body` with every feature whose geometry comes within `radius` metres of `p` and its distance, in
+    /// no particular order, without copying entries (for totals: the situation package's summary).
+    func forEach(within p: Position, radius: Double, _ body: (borrowing ShapeIndex.Entry, Double) -> Void) {
+        main.entries.withUnsafeBufferPointer { entries in
+            main.scan(p, radius: radius) { i, d in
+                if !removed.isEmpty && removed.contains(entries[Int(i)].id) { return }
+                body(entries[Int(i)], d)
+            }
+        }
+        guard !changed.isEmpty else { return }
+        delta.entries.withUnsafeBufferPointer { entries in
+            delta.scan(p, radius: radius) { i, d in body(entries[Int(i)], d) }
+        }
+    }
+
     /// Features whose geometry meets `box`, by id.
     public func entries(intersecting box: BBox) -> [ShapeIndex.Entry] {
         var found = main.entries(intersecting: box)

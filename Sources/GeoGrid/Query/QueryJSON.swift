@@ -55,7 +55,7 @@ public enum QueryJSON {
         }
         for (e, d) in r.roads { add(.roads, e, d) }
         for (layer, found) in r.others { for (e, d) in found { add(layer, e, d) } }
-        let summary = aroundSummary(r, given: given, personal: personal)
+        let summary = aroundSummary(r.summary, given: given, personal: personal)
         out.append(contentsOf: "{\"type\":\"FeatureCollection\",\"summary\":".utf8)
         GeoJSONWriter.value(summary, into: &out)
         out.append(contentsOf: ",\"features\":[".utf8)
@@ -68,16 +68,16 @@ public enum QueryJSON {
 
     /// The `summary` of an `/around` answer: the owner, the buildings' totals, resources by type, the roads
     /// (name, class, width, distance) and the counts of the city's own layers.
-    public static func aroundSummary(_ r: AroundResult, given: Position, personal: Bool = true) -> JSONValue {
-        let t = r.buildingTotals
+    public static func aroundSummary(_ r: AroundSummary, given: Position, personal: Bool = true) -> JSONValue {
+        let t = r.buildings
         return .object([
             ("center", .numbers([given.lon, given.lat])), ("radius_m", .number(r.radius)), ("location", locate(r.location, at: given, personal: personal)),
             ("buildings", .object([("count", .number(Double(t.count))), ("households", .number(Double(t.households))),
                 ("population", .number(Double(t.population))), ("max_floors", t.maxFloors.map { .number(Double($0)) } ?? .null)])),
             ("resources", .object(r.resourcesByType.map { ($0.type, .number(Double($0.count))) })),
-            ("roads", .array(r.roadNames.map { .object([("name", $0.name.map(JSONValue.string) ?? .null), ("class", $0.roadClass.map(JSONValue.string) ?? .null),
+            ("roads", .array(r.roads.map { .object([("name", $0.name.map(JSONValue.string) ?? .null), ("class", $0.roadClass.map(JSONValue.string) ?? .null),
                 ("distance_m", .number(($0.distance * 10).rounded() / 10)), ("width", $0.width.map(JSONValue.number) ?? .null)]) })),
-            ("layers", .object(r.others.map { ($0.layer.name, .number(Double($0.found.count))) })),
+            ("layers", .object(r.layers.map { ($0.layer.name, .number(Double($0.count))) })),
         ])
     }
 

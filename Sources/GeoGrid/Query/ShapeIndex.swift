@@ -35,14 +35,25 @@ public struct ShapeIndex: Sendable {
 
     /// Entries whose geometry comes within `radius` metres of `p` (0 inside a polygon), nearest first.
     public func within(_ p: Position, radius: Double) -> [(entry: Entry, distance: Double)] {
-        let scale = Geodesy.metresPerDegree(atLatitude: p.lat)
-        let dLon = radius / max(scale.lon, 1e-9) * 1.01, dLat = radius / scale.lat * 1.01
-        let window = BBox(minX: p.lon - dLon, minY: p.lat - dLat, maxX: p.lon + dLon, maxY: p.lat + dLat)
-        guard window.intersects(grid.extent) else { return [] }
-        let c0 = grid.col(window.minX), c1 = grid.col(window.maxX), r0 = grid.row(window.minY), r1 = grid.row(window.maxY)
         // Found as (index, distance) pairs, sorted as such, and only then copied out: an entry (geometry, values,
         // extra text) is copied once, and the sort moves 16-byte pairs.
         var found: [(index: Int32, distance: Double)] = []
+        scan(p, radius: radius) { i, d in found.append((i, d)) }
+        found.sort { $0.distance != $1.distance ? $0.distance < $1.distance : entries[Int($0.index)].id < entries[Int($1.index)].id }
+        var out: [(entry: Entry, distance: Double)] = []
+        out.reserveCapacity(found.count)
+        for f in found { out.append((entries[Int(f.index)], f.distance)) }
+        return out
+    }
+
+    /// Calls `body` with the position in `entries` and the distance of every entry whose geometry comes within
+    /// `radius` metres of `p`, each once, in no particular order; nothing is copied.
+    func scan(_ p: Position, radius: Double, _ body: (Int32, Double) -> Void) {
+        let scale = Geodesy.metresPerDegree(atLatitude: p.lat)
+        let dLon = radius / max(scale.lon, 1e-9) * 1.01, dLat = radius / scale.lat * 1.01
+        let window = BBox(minX: p.lon - dLon, minY: p.lat - dLat, maxX: p.lon + dLon, maxY: p.lat + dLat)
+        guard window.intersects(grid.extent) else { return }
+        let c0 = grid.col(window.minX), c1 = grid.col(window.maxX), r0 = grid.row(window.minY), r1 = grid.row(window.maxY)
         for r in r0...r1 {
             for c in c0...c1 {
                 let cell = r * grid.cols + c
@@ -53,15 +64,10 @@ public struct ShapeIndex: Sendable {
                     // An entry filed in several cells is judged once: in the first of them the window covers.
                     guard r == max(r0, grid.row(box.minY)), c == max(c0, grid.col(box.minX)) else { continue }
                     let d = Self.planarDistance(from: p, to: entries[Int(i)].geometry, scale: scale)
-                    if d <= radius { found.append((i, d)) }
+                    if d <= radius { body(i, d) }
                 }
             }
         }
-        found.sort { $0.distance != $1.distance ? $0.distance < $1.distance : entries[Int($0.index)].id < entries[Int($1.index)].id }
-        var out: [(entry: Entry, distance: Double)] = []
-        out.reserveCapacity(found.count)
-        for f in found { out.append((entries[Int(f.index)], f.distance)) }
-        return out
     }
 
     /// The exact extent of the entries' geometries; nil when there are none.

@@ -248,6 +248,26 @@ extension GeoStore {
             roads: try shapeIndex(.roads).within(p, radius: radius), others: others)
     }
 
+    /// The summary of `around(p, radius:)` made without listing the features: what a case's situation package
+    /// stores. The buildings and the city's own layers are totalled as they are found; only the roads are sorted.
+    public func aroundSummary(_ p: Position, radius: Double) throws -> AroundSummary {
+        var buildings = BuildingTotals()
+        try shapeIndex(.buildings).forEach(within: p, radius: radius) { e, _ in buildings.add(e) }
+        var roads: [(AccessRoad, Int64)] = []
+        try shapeIndex(.roads).forEach(within: p, radius: radius) { e, d in roads.append((AccessRoad(e, distance: d), e.id)) }
+        var counts: [String: Int] = [:]
+        let resources = try resourceIndex()
+        for h in resources.nearest(p, k: resources.count, within: radius) { counts[h.resource.type, default: 0] += 1 }
+        var layers: [(layer: Layer, count: Int)] = []
+        for layer in self.layers where !layer.isBuiltIn {
+            var n = 0
+            try shapeIndex(layer).forEach(within: p, radius: radius) { _, _ in n += 1 }
+            if n > 0 { layers.append((layer, n)) }
+        }
+        return AroundSummary(center: p, radius: radius, location: try locate(p), buildings: buildings,
+            resourcesByType: counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, roads: AccessRoad.distinct(roads), layers: layers)
+    }
+
     /// Bytes held by every in-memory query index (building any not built yet).
     public func queryIndexMemory() throws -> [(String, Int)] {
         [("locate (grids, communities)", try locator().memoryBytes), ("nearest (resources)", try resourceIndex().memoryBytes),
