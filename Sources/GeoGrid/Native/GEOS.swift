@@ -156,7 +156,7 @@ extension GEOSContext {
         return out
     }
 
-    private func collectPolygons(_ g: OpaquePointer, into out: inout [PolygonRings]) {
+    func collectPolygons(_ g: OpaquePointer, into out: inout [PolygonRings]) {
         let type = GEOSGeomTypeId_r(handle, g)
         if type == Int32(GEOS_POLYGON.rawValue) {
             guard let shell = GEOSGetExteriorRing_r(handle, g) else { return }

@@ -242,6 +242,76 @@ enum Schema {
             // The last case number given out per year.
             "CREATE TABLE geogrid_case_numbers (year INTEGER PRIMARY KEY, last INTEGER NOT NULL)",
         ],
+        // 4: boundary plans (issue 11). A grid's code is unique among the grids not yet closed, no longer among all
+        // rows: a redrawn grid keeps its code in a new row and its old row keeps its dates. SQLite cannot drop
+        // a UNIQUE, so the table is rebuilt (ids, columns and geometries kept; SpatiaLite's metadata, triggers
+        // and R*Tree made anew).
+        [
+            "CREATE TABLE geogrid_grids_v3 AS SELECT * FROM grids",
+            "SELECT DropTable(NULL, 'grids')",
+            """
+            CREATE TABLE grids (
+                id INTEGER PRIMARY KEY,
+                code TEXT NOT NULL,
+                name TEXT,
+                community_code TEXT NOT NULL,
+                worker_name TEXT,
+                worker_phone TEXT,
+                households INTEGER CHECK (households >= 0),
+                population INTEGER CHECK (population >= 0),
+                valid_from TEXT,
+                valid_to TEXT)
+            """,
+            "SELECT AddGeometryColumn('grids', 'geom', 4326, 'MULTIPOLYGON', 'XY', 1)",
+            "SELECT CreateSpatialIndex('grids', 'geom')",
+            "ALTER TABLE grids ADD COLUMN extra_properties TEXT",
+            """
+            INSERT INTO grids (id, code, name, community_code, worker_name, worker_phone, households, population, valid_from, valid_to,
+                extra_properties, geom)
+            SELECT id, code, name, community_code, worker_name, worker_phone, households, population, valid_from, valid_to, extra_properties, geom
+            FROM geogrid_grids_v3
+            """,
+            "DROP TABLE geogrid_grids_v3",
+            "CREATE INDEX grids_community ON grids (community_code)",
+            "CREATE UNIQUE INDEX grids_open_code ON grids (code) WHERE valid_to IS NULL",
+            "CREATE INDEX grids_code ON grids (code, valid_from)",
+            // A plan: proposed grids for some communities, checked and previewed, then applied once (or rolled
+            // back by a later plan); `record` keeps what its apply changed, so that a rollback restores exactly it.
+            """
+            CREATE TABLE geogrid_plans (
+                id INTEGER PRIMARY KEY,
+                title TEXT,
+                status TEXT NOT NULL CHECK (status IN ('draft', 'applied', 'rolled_back')),
+                communities TEXT NOT NULL,
+                created TEXT NOT NULL,
+                created_by TEXT,
+                updated TEXT NOT NULL,
+                effective TEXT,
+                applied_at TEXT,
+                applied_by TEXT,
+                in_force INTEGER NOT NULL DEFAULT 0,
+                rollback_of INTEGER REFERENCES geogrid_plans (id),
+                rolled_back_by INTEGER REFERENCES geogrid_plans (id),
+                record TEXT)
+            """,
+            // The plan's grids: a geometry table, so that QGIS can show and edit a proposal in the file.
+            """
+            CREATE TABLE geogrid_plan_grids (
+                id INTEGER PRIMARY KEY,
+                plan_id INTEGER NOT NULL REFERENCES geogrid_plans (id),
+                code TEXT,
+                action TEXT NOT NULL CHECK (action IN ('add', 'change', 'retire')),
+                name TEXT,
+                worker_name TEXT,
+                worker_phone TEXT,
+                households INTEGER,
+                population INTEGER,
+                extra_properties TEXT,
+                UNIQUE (plan_id, code))
+            """,
+            "SELECT AddGeometryColumn('geogrid_plan_grids', 'geom', 4326, 'MULTIPOLYGON', 'XY', 0)",
+            "CREATE INDEX geogrid_plan_grids_plan ON geogrid_plan_grids (plan_id)",
+        ],
     ]
 
     static var latestVersion: Int { migrations.count }
