@@ -49,7 +49,12 @@ struct TileAPI {
             entry = cached
         } else {
             metrics.count("geogrid_tile_cache_misses_total", help: "Tiles encoded because the cache did not hold them.")
-            let bytes = try VectorTiles.encode(tile, layers: layers) { layer, box in try store.shapeIndex(layer).entries(intersecting: box) }
+            let today = PlanDesk.localDay(Date())
+            let bytes = try VectorTiles.encode(tile, layers: layers) { layer, box in
+                let found = try store.shapeIndex(layer).entries(intersecting: box)
+                // Grids closed by a plan (or not yet in force) keep their rows for as-of answers, not for the map.
+                return layer.rules == .grids ? found.filter { Layer.grids.inForce($0.values, on: today) } : found
+            }
             entry = TileCache.Entry(bytes: bytes)
             cache.put(key, entry)
         }

@@ -35,6 +35,7 @@ struct Locate: ParsableCommand {
     @OptionGroup var point: PointOptions
     @Option(help: "Locate many points: CSV with a lon,lat header or newline-delimited GeoJSON points; - for standard input.")
     var input: String?
+    @Option(help: "Answer with the grids in force on this date (YYYY-MM-DD): as-of, for last year's cases.") var at: String?
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
@@ -44,7 +45,7 @@ struct Locate: ParsableCommand {
 
     func run() throws {
         let store = try GeoStore(path: self.store.db)
-        let locator = try store.locator()
+        let locator = try at.map { try store.locator(on: $0) } ?? store.locator()
         if let input {
             var out: [UInt8] = []
             let stdout = FileHandle.standardOutput

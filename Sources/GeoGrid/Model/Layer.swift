@@ -153,6 +153,15 @@ public struct Layer: Hashable, Sendable, CustomStringConvertible {
     public var accepts: Set<GeometryKind> { geometry.accepts }
 
     public func field(named name: String) -> Field? { fields.first { $0.name == name } }
+
+    /// Whether a feature of a layer with `valid_from` and `valid_to` (the grids) is in force on `day`
+    /// (YYYY-MM-DD); always, for a layer without them.
+    public func inForce(_ values: [FieldValue], on day: String) -> Bool {
+        guard let from = fields.firstIndex(where: { $0.name == "valid_from" }), let to = fields.firstIndex(where: { $0.name == "valid_to" }) else { return true }
+        if let f = values[from].text, f > day { return false }
+        if let t = values[to].text, t < day { return false }
+        return true
+    }
     public var personalFields: [Field] { fields.filter(\.personal) }
 
     /// The table quoted for SQL, and its R*Tree (SpatiaLite's `idx_<table>_geom`).

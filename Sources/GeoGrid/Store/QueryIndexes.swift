@@ -83,10 +83,18 @@ extension GeoStore {
     }
 
     /// The locator read from the store now, bypassing the cache.
-    func freshLocator() throws -> Locator { try read(Self.buildLocator) }
+    func freshLocator() throws -> Locator { try read { try Self.buildLocator($0) } }
 
-    static func buildLocator(_ db: Connection) throws -> Locator {
-                let today = ISO8601DateFormatter.string(from: Date(), timeZone: .current, formatOptions: [.withFullDate])
+    /// The locator of the grids in force on `day` (YYYY-MM-DD): as-of answers, so that a case of last year is
+    /// judged in last year's grids. Read from the file (grids' closed rows are not in the live indexes).
+    public func locator(on day: String) throws -> Locator {
+        guard Layer.isISODate(day) else { throw StoreError("'\(day)' is not a date YYYY-MM-DD") }
+        if day == PlanDesk.localDay(Date()) { return try locator() }
+        return try read { try Self.buildLocator($0, day: day) }
+    }
+
+    static func buildLocator(_ db: Connection, day: String? = nil) throws -> Locator {
+                let today = day ?? PlanDesk.localDay(Date())
                 var grids: [(GridInfo, Geometry)] = []
                 let g = try db.prepare("""
                     SELECT id, code, name, worker_name, worker_phone, households, population, community_code, geom FROM grids

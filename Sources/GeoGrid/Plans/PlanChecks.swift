@@ -1,0 +1,306 @@
+import Foundation
+
+/// One problem a check found in a plan, with where it is, so a map or QGIS can show it.
+public struct PlanFinding: Sendable {
+    public enum Severity: String, Sendable { case error, warning }
+    public var kind: String
+    public var severity: Severity
+    public var grids: [String]
+    public var message: String
+    public var geometry: Geometry?
+    /// Measures of the finding (area_m2, households, …).
+    public var members: [(String, JSONValue)] = []
+
+    public var json: JSONValue {
+        var geometryJSON: JSONValue = .null
+        if let geometry {
+            var bytes: [UInt8] = []
+            GeoJSONWriter().geometry(geometry, into: &bytes)
+            geometryJSON = (try? JSONParser.parse(bytes)) ?? .null
+        }
+        return .object([("kind", .string(kind)), ("severity", .string(severity.rawValue)), ("grids", .array(grids.map(JSONValue.string))),
+            ("message", .string(message)), ("geometry", geometryJSON)] + members)
+    }
+}
+
+/// The thresholds of the checks, from the store's `plans` document when a city loaded one.
+public struct PlanCheckSettings: Sendable {
+    /// Overlaps, gaps and parts outside the community smaller than this are not reported (digitising noise).
+    public var toleranceSquareMetres = 1.0
+    /// Parts of a grid narrower than this are slivers.
+    public var sliverWidthMetres = 2.0
+    /// A building is cut when a second grid holds at least this share of its footprint (and the tolerance).
+    public var cutShare = 0.02
+    /// The size band of a grid: by households or by population.
+    public var sizeBy = "households"
+    public var sizeMin: Double? = 300
+    public var sizeMax: Double? = 500
+    public var gridsPerCommunity: ClosedRange<Int>? = nil
+
+    /// Bands from practice: one worker per 200–300 households; 300–500 households; about 2,000 residents.
+    public static let presets: [String: (by: String, min: Double, max: Double)] = [
+        "households_200_300": ("households", 200, 300), "households_300_500": ("households", 300, 500),
+        "residents_2000": ("population", 1_500, 2_500),
+    ]
+
+    public init() {}
+
+    /// Settings from a `plans` document: `{"tolerance_m2", "sliver_width_m", "cut_share", "size": {"preset"} or
+    /// {"by", "min", "max"}, "grids_per_community": {"min", "max"}, "communities": {code: {…the same…}}}`;
+    /// a community's own entry overrides the city's.
+    public init(document: JSONValue?, community: String?) throws {
+        self.init()
+        guard let document else { return }
+        try apply(document)
+        if let community, let own = document["communities"]?[community] { try apply(own) }
+    }
+
+    private mutating func apply(_ d: JSONValue) throws {
+        func number(_ k: String) -> Double? { d[k]?.numberValue }
+        if let t = number("tolerance_m2") { toleranceSquareMetres = t }
+        if let w = number("sliver_width_m") { sliverWidthMetres = w }
+        if let c = number("cut_share") { cutShare = c }
+        if let size = d["size"] {
+            if let preset = size["preset"]?.stringValue {
+                guard let p = Self.presets[preset] else {
+                    throw EditError(kind: .invalid, message: "size preset '\(preset)' is not one of \(Self.presets.keys.sorted().joined(separator: ", "))")
+                }
+                (sizeBy, sizeMin, sizeMax) = (p.by, p.min, p.max)
+            } else {
+                if let by = size["by"]?.stringValue {
+                    guard by == "households" || by == "population" else { throw EditError(kind: .invalid, message: "size.by must be households or population") }
+                    sizeBy = by
+                }
+                sizeMin = size["min"]?.numberValue
+                sizeMax = size["max"]?.numberValue
+            }
+        }
+        if let g = d["grids_per_community"] {
+            let lo = Int(g["min"]?.numberValue ?? 1), hi = Int(g["max"]?.numberValue ?? 999)
+            guard lo <= hi else { throw EditError(kind: .invalid, message: "grids_per_community: min is above max") }
+            gridsPerCommunity = lo...hi
+        }
+    }
+}
+
+/// The mosaic a plan makes of one community, and what is wrong with it.
+struct CommunityMosaic {
+    struct Member {
+        var code: String?
+        var geometry: Geometry
+        var fromPlan: Bool
+        var info: GridInfo?
+    }
+    var community: String
+    var boundary: Geometry?
+    var members: [Member]
+}
+
+extension PlanDesk {
+    /// The findings of `plan`: structure and codes, validity, parts outside the community, overlaps, gaps,
+    /// slivers, cut buildings, sizes and counts. Error-level findings block apply.
+    public func check(_ id: Int64) throws -> [PlanFinding] {
+        let plan = try self.plan(id)
+        return try check(plan)
+    }
+
+    func check(_ plan: Plan) throws -> [PlanFinding] {
+        let geos = GEOSContext()
+        var findings: [PlanFinding] = []
+        let open = try openGrids()
+        let openByCode = Dictionary(open.map { ($0.info.code, $0) }) { a, _ in a }
+        let document = try store.read { try $0.scalar("SELECT value FROM geogrid_config WHERE name = 'plans'").text }.flatMap { try? JSONParser.parse($0) }
+        let buildings = try store.shapeIndex(.buildings)
+        let locator = try store.locator()
+
+        // Codes: present, well formed, not clashing with an open grid they do not redraw.
+        for g in plan.grids {
+            guard let code = g.code else {
+                findings.append(PlanFinding(kind: "missing_code", severity: .error, grids: [], message: "a grid has no code (ask for codes to be assigned)",
+                    geometry: g.geometry))
+                continue
+            }
+            guard GridCode(code) != nil else {
+                findings.append(PlanFinding(kind: "malformed_code", severity: .error, grids: [code], message: GridCode.problem(with: code), geometry: g.geometry))
+                continue
+            }
+            switch g.action {
+            case .add where openByCode[code] != nil:
+                findings.append(PlanFinding(kind: "duplicate_code", severity: .error, grids: [code],
+                    message: "grid \(code) is already in the store: redraw it (action change) or give the new grid another code", geometry: g.geometry))
+            case .change where openByCode[code] == nil, .retire where openByCode[code] == nil:
+                findings.append(PlanFinding(kind: "unknown_code", severity: .error, grids: [code],
+                    message: "grid \(code) is not in the store: there is nothing to \(g.action.rawValue)", geometry: g.geometry))
+            default: break
+            }
+        }
+
+        for community in plan.communities {
+            let settings = try PlanCheckSettings(document: document, community: community)
+            let boundary = try store.read { db -> Geometry? in
+                let s = try db.prepare("SELECT geom FROM communities WHERE code = ? AND level = 'community'")
+                try s.bind([.text(community)])
+                return try s.step() ? try GeoStore.geometry(s, 0) : nil
+            }
+            guard let boundary, let box = boundary.bbox else {
+                findings.append(PlanFinding(kind: "unknown_community", severity: .error, grids: plan.grids.compactMap(\.code).filter { $0.hasPrefix(community) },
+                    message: "community \(community) is not in the store's communities layer"))
+                continue
+            }
+            let frame = LocalFrame(Position((box.minX + box.maxX) / 2, (box.minY + box.maxY) / 2))
+            let planned = plan.grids.filter { $0.communityCode == community || ($0.code == nil && $0.geometry.map { g in
+                geos.representativePoint(g).map { locator.locate($0).community?.code == community } ?? false } ?? false) }
+            let replaced = Set(planned.compactMap(\.code))
+            var members: [CommunityMosaic.Member] = open.filter { $0.info.communityCode == community && !replaced.contains($0.info.code) }
+                .map { .init(code: $0.info.code, geometry: $0.geometry, fromPlan: false, info: $0.info) }
+            members += planned.filter { $0.action != .retire }.compactMap { g in
+                g.geometry.map { .init(code: g.code, geometry: $0, fromPlan: true, info: g.code.flatMap { openByCode[$0]?.info }) }
+            }
+            let label = { (m: CommunityMosaic.Member) in m.code ?? "(no code)" }
+            let tol = settings.toleranceSquareMetres
+
+            // Validity (GEOS's reason and where); invalid grids sit out the overlay checks.
+            var valid: [(member: CommunityMosaic.Member, metric: GEOSGeometry)] = []
+            for m in members {
+                if let reason = geos.invalidityReason(m.geometry) {
+                    guard m.fromPlan else { continue }
+                    findings.append(PlanFinding(kind: "invalid_geometry", severity: .error, grids: [label(m)], message: "grid \(label(m)): \(reason)",
+                        geometry: Self.location(in: reason).map(Geometry.point) ?? m.geometry))
+                    continue
+                }
+                guard let g = geos.geometry(frame.metres(m.geometry)) else { continue }
+                valid.append((m, g))
+            }
+            // Codes whose community prefix is not the community the grid lies in.
+            for m in members where m.fromPlan {
+                guard let code = m.code, let gc = GridCode(code), let p = geos.representativePoint(m.geometry) else { continue }
+                let lies = locator.locate(p).community?.code
+                if gc.community != community || (lies != nil && lies != gc.community) {
+                    findings.append(PlanFinding(kind: "code_prefix", severity: .error, grids: [code],
+                        message: "grid \(code)'s code says community \(gc.community) but it lies in \(lies ?? community)", geometry: .point(p)))
+                }
+            }
+            guard let parent = geos.geometry(frame.metres(boundary)) else { continue }
+
+            // Parts outside the community.
+            for (m, g) in valid where m.fromPlan {
+                guard let outside = geos.difference(g, parent) else { continue }
+                let area = geos.area(outside)
+                if area > tol {
+                    findings.append(PlanFinding(kind: "outside_community", severity: .error, grids: [label(m)],
+                        message: "grid \(label(m)) reaches \(Self.squareMetres(area)) outside community \(community)",
+                        geometry: Self.degrees(geos.polygons(outside), frame), members: [("area_m2", .number(Self.rounded(area)))]))
+                }
+            }
+            // Overlaps between grids (pairs whose boxes meet), at least one of them from the plan.
+            let boxes = valid.map { $0.member.geometry.bbox ?? .empty }
+            for i in valid.indices {
+                for j in valid.indices where j > i && boxes[i].intersects(boxes[j]) && (valid[i].member.fromPlan || valid[j].member.fromPlan) {
+                    guard let both = geos.intersection(valid[i].metric, valid[j].metric) else { continue }
+                    let parts = geos.polygons(both)
+                    let area = geos.area(both)
+                    if area > tol && !parts.isEmpty {
+                        findings.append(PlanFinding(kind: "overlap", severity: .error, grids: [label(valid[i].member), label(valid[j].member)],
+                            message: "grids \(label(valid[i].member)) and \(label(valid[j].member)) overlap by \(Self.squareMetres(area))",
+                            geometry: Self.degrees(parts, frame), members: [("area_m2", .number(Self.rounded(area)))]))
+                    }
+                }
+            }
+            // Gaps: parts of the community no grid covers.
+            if let covered = geos.union(valid.map { frame.metres($0.member.geometry) }), let uncovered = geos.difference(parent, covered) {
+                for part in geos.polygons(uncovered) {
+                    guard let pg = geos.geometry(.polygon(part)) else { continue }
+                    let area = geos.area(pg)
+                    if area > tol {
+                        findings.append(PlanFinding(kind: "gap", severity: .error, grids: Self.neighbours(pg, valid, geos, label),
+                            message: "\(Self.squareMetres(area)) of community \(community) is in no grid", geometry: Self.degrees([part], frame),
+                            members: [("area_m2", .number(Self.rounded(area)))]))
+                    }
+                }
+            } else if valid.isEmpty {
+                findings.append(PlanFinding(kind: "gap", severity: .error, grids: [], message: "community \(community) would have no grid", geometry: boundary))
+            }
+            // Slivers: what an opening by half the width takes away.
+            let half = settings.sliverWidthMetres / 2
+            for (m, g) in valid where m.fromPlan && half > 0 {
+                guard let inner = geos.buffer(g, -half), let opened = geos.buffer(inner, half), let thin = geos.difference(g, opened) else { continue }
+                let parts = geos.polygons(thin).filter { part in geos.geometry(.polygon(part)).map { geos.area($0) > max(tol, 4 * half * half) } ?? false }
+                if !parts.isEmpty {
+                    let area = parts.compactMap { geos.geometry(.polygon($0)).map(geos.area) }.reduce(0, +)
+                    findings.append(PlanFinding(kind: "sliver", severity: .warning, grids: [label(m)],
+                        message: "grid \(label(m)) has \(parts.count) part(s) narrower than \(Self.rounded(settings.sliverWidthMetres)) m (\(Self.squareMetres(area)))",
+                        geometry: Self.degrees(parts, frame), members: [("area_m2", .number(Self.rounded(area)))]))
+                }
+            }
+            // Buildings: cut by a boundary, and where each goes (the grid holding its representative point).
+            var totals = [Int: (households: Int64, population: Int64, buildings: Int)]()
+            let hIndex = Layer.buildings.fields.firstIndex { $0.name == "households" }!, pIndex = Layer.buildings.fields.firstIndex { $0.name == "population" }!
+            for b in buildings.entries(intersecting: box) {
+                guard let point = geos.representativePoint(b.geometry) else { continue }
+                let home = valid.indices.first { boxes[$0].contains(point) && Self.contains(valid[$0].member.geometry, point) }
+                if let home {
+                    totals[home, default: (0, 0, 0)].households += b.values[hIndex].integer ?? 0
+                    totals[home, default: (0, 0, 0)].population += b.values[pIndex].integer ?? 0
+                    totals[home, default: (0, 0, 0)].buildings += 1
+                }
+                guard let bm = geos.geometry(frame.metres(b.geometry)) else { continue }
+                let footprint = geos.area(bm)
+                var shares: [(Int, Double)] = []
+                for k in valid.indices where boxes[k].intersects(b.box) {
+                    guard let part = geos.intersection(bm, valid[k].metric) else { continue }
+                    let a = geos.area(part)
+                    if a > tol && a >= settings.cutShare * footprint { shares.append((k, a)) }
+                }
+                guard shares.count > 1, shares.contains(where: { valid[$0.0].member.fromPlan }) else { continue }
+                let names = shares.map { label(valid[$0.0].member) }
+                let goes = home.map { label(valid[$0].member) }
+                findings.append(PlanFinding(kind: "cut_building", severity: .warning, grids: names,
+                    message: "building \(b.id) is cut by the boundary of \(names.joined(separator: " and ")); it goes to \(goes ?? "no grid")",
+                    geometry: b.geometry, members: [("building_id", .number(Double(b.id))), ("goes_to", goes.map(JSONValue.string) ?? .null),
+                        ("shares_m2", .object(shares.map { (label(valid[$0.0].member), .number(Self.rounded($0.1))) }))]))
+            }
+            // Sizes (from the buildings each grid would hold) and the number of grids.
+            for (k, v) in valid.enumerated() where v.member.fromPlan {
+                let t = totals[k] ?? (0, 0, 0)
+                let size = Double(settings.sizeBy == "population" ? t.population : t.households)
+                if let lo = settings.sizeMin, size < lo {
+                    findings.append(PlanFinding(kind: "size", severity: .warning, grids: [label(v.member)],
+                        message: "grid \(label(v.member)) would have \(Int(size)) \(settings.sizeBy), below \(Int(lo))", geometry: v.member.geometry,
+                        members: [(settings.sizeBy, .number(size)), ("min", .number(lo))]))
+                } else if let hi = settings.sizeMax, size > hi {
+                    findings.append(PlanFinding(kind: "size", severity: .warning, grids: [label(v.member)],
+                        message: "grid \(label(v.member)) would have \(Int(size)) \(settings.sizeBy), above \(Int(hi))", geometry: v.member.geometry,
+                        members: [(settings.sizeBy, .number(size)), ("max", .number(hi))]))
+                }
+            }
+            if let range = settings.gridsPerCommunity, !range.contains(members.count) {
+                findings.append(PlanFinding(kind: "grid_count", severity: .warning, grids: members.map(label),
+                    message: "community \(community) would have \(members.count) grids, outside \(range.lowerBound)–\(range.upperBound)", geometry: boundary,
+                    members: [("count", .number(Double(members.count)))]))
+            }
+        }
+        return findings
+    }
+
+    static func contains(_ g: Geometry, _ p: Position) -> Bool { g.polygons.contains { Geometry.polygonContains($0, p) } }
+
+    /// The grids along a gap (those within a metre of it).
+    static func neighbours(_ gap: GEOSGeometry, _ valid: [(member: CommunityMosaic.Member, metric: GEOSGeometry)], _ geos: GEOSContext,
+        _ label: (CommunityMosaic.Member) -> String
+    ) -> [String] {
+        guard let near = geos.buffer(gap, 1) else { return [] }
+        return valid.filter { geos.holds(.intersects, near, $0.metric) == true }.map { label($0.member) }
+    }
+
+    static func degrees(_ parts: [PolygonRings], _ frame: LocalFrame) -> Geometry { frame.degrees(.multiPolygon(parts)) }
+
+    /// GEOS puts the place of a problem at the end of its reason: "Self-intersection[24.94 60.17]".
+    static func location(in reason: String) -> Position? {
+        guard let open = reason.lastIndex(of: "["), let close = reason.lastIndex(of: "]"), open < close else { return nil }
+        let numbers = reason[reason.index(after: open)..<close].split(separator: " ").compactMap { Double($0) }
+        return numbers.count >= 2 ? Position(numbers[0], numbers[1]) : nil
+    }
+
+    static func rounded(_ x: Double) -> Double { (x * 10).rounded() / 10 }
+    static func squareMetres(_ a: Double) -> String { "\(rounded(a)) m²" }
+}

@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+import GeoGrid
+
+/// `geo-cli plan create|check|diff|apply|rollback|history`: boundary plans on the store's own file, as its
+/// administrator or (`--token`) as a planner whose scope is checked.
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan", abstract: "Boundary plans: propose, check, preview, apply with an effective date, roll back.",
+        subcommands: [Create.self, Check.self, Diff.self, Apply.self, Rollback.self, History.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Store a proposal (a GeoJSON FeatureCollection of grids with codes) as a draft plan; prints its id alone on the last line.")
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var identity: IncidentCommand.Identity
+        @Argument(help: "The proposal: a GeoJSON file, or - for standard input.") var file: String
+        @Option(help: "The plan's title.") var title: String?
+        @Flag(help: "Give grids without a code the next free code of their community.") var assignCodes = false
+
+        func run() throws {
+            let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
+            let proposal: JSONValue
+            do { proposal = try JSONParser.parse([UInt8](data)) } catch { throw CLIError("\(file): not JSON: \(error)") }
+            let store = try GeoStore(path: self.store.db)
+            let plan = try PlanDesk(store: store).create(proposal, title: title, assignCodes: assignCodes, by: try identity.resolve(store))
+            print("plan \(plan.id): \(plan.grids.count) grid(s) for \(plan.communities.joined(separator: ", ")) (draft; check it with geo-cli plan check)")
+            print(plan.id)
+        }
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The plan's findings (errors block apply); exits non-zero when there is an error.")
+        @OptionGroup var store: StoreOptions
+        @Argument var id: Int64
+        @Flag(help: "Print {\"findings\": […]} as JSON.") var json = false
+
+        func run() throws {
+            let findings = try PlanDesk(store: try GeoStore(path: store.db)).check(id)
+            if json {
+                printJSON(.object([("plan", .number(Double(id))), ("findings", .array(findings.map(\.json)))]))
+            } else if findings.isEmpty {
+                print("plan \(id): no findings")
+            } else {
+                printTable(["severity", "kind", "grids", "message"], findings.map { [$0.severity.rawValue, $0.kind, $0.grids.joined(separator: " "), $0.message] })
+            }
+            if findings.contains(where: { $0.severity == .error }) { throw ExitCode(1) }
+        }
+    }
+
+    struct Diff: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "What applying the plan would change: buildings, households, open cases and workers.")
+        @OptionGroup var store: StoreOptions
+        @Argument var id: Int64
+        @Flag(help: "Print the impact as JSON.") var json = false
+        @Flag(help: "Print the moved buildings as a GeoJSON FeatureCollection (each with from and to).") var geojson = false
+
+        func run() throws {
+            let impact = try PlanDesk(store: try GeoStore(path: store.db)).impact(id)
+            if json { return printJSON(impact.json) }
+            if geojson {
+                var out: [UInt8] = Array("{\"type\":\"FeatureCollection\",\"features\":[".utf8)
+                for (i, f) in impact.featureCollection.enumerated() {
+                    if i > 0 { out.append(UInt8(ascii: ",")) }
+                    GeoJSONWriter().feature(f, into: &out)
+                }
+                out.append(contentsOf: "]}".utf8)
+                return print(String(decoding: out, as: UTF8.self))
+            }
+            print("\(impact.buildings.count) building(s) change grid (\(impact.buildings.reduce(0) { $0 + $1.households }) households, "
+                + "\(impact.buildings.reduce(0) { $0 + $1.population }) residents); \(impact.cases.count) open case(s) change grid")
+            printTable(["grid", "buildings", "households", "population", "open cases"], impact.grids.map { g in
+                [g.code] + [(g.before.buildings, g.after.buildings), (Int(g.before.households), Int(g.after.households)),
+                    (Int(g.before.population), Int(g.after.population)), (g.before.openCases, g.after.openCases)].map { $0.0 == $0.1 ? "\($0.0)" : "\($0.0) → \($0.1)" }
+            })
+            if !impact.workers.isEmpty {
+                printTable(["worker", "households", "open cases"], impact.workers.map { w in
+                    [w.name, "\(w.before.households) → \(w.after.households)", "\(w.before.openCases) → \(w.after.openCases)"]
+                })
+            }
+        }
+    }
+
+    struct Apply: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Apply a checked plan from a date (refused, non-zero exit, while an error stands).")
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var identity: IncidentCommand.Identity
+        @Argument var id: Int64
+        @Option(help: "The first day the new grids are in force (YYYY-MM-DD, today or later).") var effective: String
+
+        func run() throws {
+            let store = try GeoStore(path: self.store.db)
+            let plan = try PlanDesk(store: store).apply(id, effective: effective, by: try identity.resolve(store))
+            print("plan \(plan.id) applied: in force from \(plan.effective ?? effective)\(plan.inForce ? "" : " (buildings and cases move on that day)")")
+        }
+    }
+
+    struct Rollback: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Restore the grids before an applied plan, as a new, logged plan; prints its id.")
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var identity: IncidentCommand.Identity
+        @Argument var id: Int64
+
+        func run() throws {
+            let store = try GeoStore(path: self.store.db)
+            let plan = try PlanDesk(store: store).rollback(id, by: try identity.resolve(store))
+            print("plan \(id) rolled back by plan \(plan.id)")
+            print(plan.id)
+        }
+    }
+
+    struct History: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every plan, newest first: status, effective date, who applied it.")
+        @OptionGroup var store: StoreOptions
+        @Flag var json = false
+
+        func run() throws {
+            let plans = try PlanDesk(store: try GeoStore(path: store.db)).plans()
+            if json { return printJSON(.array(plans.map(\.summary))) }
+            printTable(["id", "status", "effective", "applied by", "communities", "grids", "title"], plans.map { p in
+                [String(p.id), p.status.rawValue + (p.rollbackOf.map { " (undoes \($0))" } ?? ""), p.effective ?? "-", p.appliedBy ?? "-",
+                    p.communities.joined(separator: " "), String(p.grids.count), p.title ?? ""]
+            })
+        }
+    }
+}
