@@ -1,0 +1,170 @@
+import Foundation
+import GeoGrid
+import TestSupport
+import Testing
+
+/// Boundary plans on a copy of the demo city, with SpatiaLite's own SQL as the oracle: which buildings and
+/// open cases a split moves (point on surface within the new grid), and the areas of overlaps and gaps
+/// (ST_Intersection / ST_Difference in UTM 35N).
+@Suite struct PlanTests {
+    static let grid = "910091002001001"
+    static let community = "910091002001"
+
+    /// The demo's one-grid community split at a meridian: west keeps the code, east gets the next one.
+    static func split(_ store: GeoStore, at m: Double = 24.9418, shift: Double = 0, eastCode: String = "\(community)002") throws -> JSONValue {
+        let (west, east): (String, String) = try store.read { db in
+            let s = try db.prepare("""
+                SELECT AsGeoJSON(ST_Intersection(geom, BuildMbr(24.93, 60.16, ?1, 60.17, 4326))), AsGeoJSON(ST_Intersection(geom, BuildMbr(?2, 60.16, 24.95, 60.17, 4326)))
+                FROM grids WHERE code = ?3
+                """)
+            try s.bind([.real(m), .real(m + shift), .text(grid)])
+            _ = try s.step()
+            return (s.text(0)!, s.text(1)!)
+        }
+        return try JSONParser.parse("""
+            {"type":"FeatureCollection","features":[
+            {"type":"Feature","properties":{"code":"\(grid)"},"geometry":\(west)},
+            {"type":"Feature","properties":{"code":"\(eastCode)","worker_name":"East"},"geometry":\(east)}]}
+            """)
+    }
+
+    static func gridsOf(_ store: GeoStore, _ table: String) throws -> [Int64: String?] {
+        try store.read { db in
+            let s = try db.prepare("SELECT id, grid_code FROM \(table)\(table == "incidents" ? " WHERE open = 1" : "")")
+            var out: [Int64: String?] = [:]
+            while try s.step() { out[s.int64(0)] = s.text(1) }
+            return out
+        }
+    }
+
+    @Test func aSplitAppliesMovesWhatSpatiaLiteSaysAndRollsBack() throws {
+        let dir = TemporaryDirectory()
+        let store = try GeoStore(path: try demoStore(dir))
+        let desk = PlanDesk(store: store)
+        // Open cases on both sides of the new boundary.
+        let cases = IncidentDesk(store: store)
+        for i in 0..<12 { _ = try cases.report(IncidentReport(position: Position(24.9400 + Double(i) * 0.00035, 60.16466), category: "E0102"), by: .local()) }
+        let buildingsBefore = try Self.gridsOf(store, "buildings"), casesBefore = try Self.gridsOf(store, "incidents")
+        let plan = try desk.create(try Self.split(store), title: "split", assignCodes: false, by: .local())
+        #expect(plan.communities == [Self.community])
+        #expect(plan.grids.map(\.action) == [.change, .add])
+        let findings = try desk.check(plan.id)
+        #expect(!findings.contains { $0.severity == .error }, "\(findings.map(\.message))")
+        let impact = try desk.impact(plan.id)
+        let today = PlanDesk.localDay(Date())
+        _ = try desk.apply(plan.id, effective: today, by: .local())
+
+        // Oracle: SpatiaLite places each building's point on surface in the grids now in force.
+        let expected: [Int64: String] = try store.read { db in
+            let s = try db.prepare("""
+                SELECT b.id, g.code FROM buildings b JOIN grids g ON g.valid_to IS NULL AND g.community_code = ?
+                AND ST_Within(ST_PointOnSurface(b.geom), g.geom)
+                """)
+            try s.bind([.text(Self.community)])
+            var out: [Int64: String] = [:]
+            while try s.step() { out[s.int64(0)] = s.text(1)! }
+            return out
+        }
+        let after = try Self.gridsOf(store, "buildings")
+        #expect(expected.values.contains("\(Self.community)002") && expected.values.contains(Self.grid))
+        for (id, code) in expected { #expect(after[id] == code, "building \(id)") }
+        let moved = Set(after.filter { buildingsBefore[$0.key] != $0.value }.keys)
+        #expect(moved == Set(impact.buildings.map(\.id)))
+        #expect(!moved.isEmpty)
+        // Open cases: SpatiaLite's point-in-polygon again; each moved case has a history entry.
+        let expectedCases: [Int64: String] = try store.read { db in
+            let s = try db.prepare("""
+                SELECT i.id, g.code FROM incidents i JOIN grids g ON g.valid_to IS NULL AND g.community_code = ? AND ST_Within(i.geom, g.geom) WHERE i.open = 1
+                """)
+            try s.bind([.text(Self.community)])
+            var out: [Int64: String] = [:]
+            while try s.step() { out[s.int64(0)] = s.text(1)! }
+            return out
+        }
+        let casesAfter = try Self.gridsOf(store, "incidents")
+        for (id, code) in expectedCases { #expect(casesAfter[id] == code, "case \(id)") }
+        let regrids = try store.read { try $0.scalar("SELECT count(*) FROM geogrid_incident_history WHERE action = 'regrid'").integer }
+        #expect(regrids == Int64(impact.cases.count) && impact.cases.count > 0)
+        // The index answers with the new grid, as of yesterday with the old one.
+        let east = impact.buildings.first { $0.to == "\(Self.community)002" }!
+        let p = GEOSContext().representativePoint(east.geometry)!
+        #expect(try store.locate(p).grid?.code == "\(Self.community)002")
+        let yesterday = WorkCalendar.date(WorkCalendar.day(today)! - 1)
+        #expect(try store.locator(on: yesterday).locate(p).grid?.code == Self.grid)
+
+        // Rollback: every building and open case back in its grid, the old grid in force again.
+        let undo = try desk.rollback(plan.id, by: .local())
+        #expect(undo.rollbackOf == plan.id)
+        #expect(try Self.gridsOf(store, "buildings") == buildingsBefore)
+        #expect(try Self.gridsOf(store, "incidents") == casesBefore)
+        #expect(try store.locate(p).grid?.code == Self.grid)
+        #expect(try desk.plan(plan.id).status == .rolledBack)
+        #expect(throws: EditError.self) { try desk.rollback(plan.id, by: .local()) }
+    }
+
+    @Test func overlapsAndGapsAreFoundWithTheAreasSpatiaLiteComputes() throws {
+        let dir = TemporaryDirectory()
+        let store = try GeoStore(path: try demoStore(dir))
+        let desk = PlanDesk(store: store)
+        // East half moved 0.0003° east: a gap between the halves. Then west of the line by 0.0003°: an overlap.
+        for (shift, kind) in [(0.0003, "gap"), (-0.0003, "overlap")] {
+            let plan = try desk.create(try Self.split(store, shift: shift), title: kind, assignCodes: false, by: .local())
+            let found = try desk.check(plan.id).filter { $0.kind == kind }
+            #expect(found.count == 1, "\(kind): \(found.map(\.message))")
+            guard let f = found.first, let area = f.members.first(where: { $0.0 == "area_m2" })?.1.numberValue else { continue }
+            #expect(f.severity == .error)
+            // Oracle: the same strip in SpatiaLite, in metres (UTM 35N).
+            let lo = shift > 0 ? 24.9418 : 24.9418 + shift, hi = shift > 0 ? 24.9418 + shift : 24.9418
+            let oracle = try store.read { db in
+                try db.scalar("SELECT ST_Area(ST_Transform(ST_Intersection(geom, BuildMbr(?, 60.16, ?, 60.17, 4326)), 32635)) FROM grids WHERE code = ?",
+                    [.real(lo), .real(hi), .text(Self.grid)]).json.numberValue!
+            }
+            #expect(abs(area - oracle) / oracle < 0.005, "\(kind): \(area) m² against SpatiaLite's \(oracle) m²")
+            // Refused, and nothing written.
+            let before = try store.read { try $0.scalar("SELECT count(*) FROM grids").integer }
+            #expect(throws: EditError.self) { try desk.apply(plan.id, effective: PlanDesk.localDay(Date()), by: .local()) }
+            #expect(try store.read { try $0.scalar("SELECT count(*) FROM grids").integer } == before)
+        }
+    }
+
+    @Test func codesAndTheCommunityEdgeAreChecked() throws {
+        let dir = TemporaryDirectory()
+        let store = try GeoStore(path: try demoStore(dir))
+        let desk = PlanDesk(store: store)
+        let plan = try desk.create(try Self.split(store, eastCode: "9100910020010"), title: nil, assignCodes: false, by: .local())
+        let kinds = Set(try desk.check(plan.id).map(\.kind))
+        #expect(kinds.contains("malformed_code"))
+        // A grid reaching 0.001° beyond the community's east edge.
+        let wide = try store.read { db in
+            try db.scalar("SELECT AsGeoJSON(ST_Union(geom, BuildMbr(MbrMaxX(geom) - 0.0001, MbrMinY(geom), MbrMaxX(geom) + 0.001, MbrMaxY(geom), 4326))) FROM grids WHERE code = ?",
+                [.text(Self.grid)]).text!
+        }
+        let outside = try desk.create(try JSONParser.parse(#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"\#(Self.grid)"},"geometry":\#(wide)}]}"#),
+            title: nil, assignCodes: false, by: .local())
+        #expect(try desk.check(outside.id).contains { $0.kind == "outside_community" && $0.severity == .error })
+        // A viewer may not make plans; a planner outside its scope may not either.
+        let (viewer, _) = try store.createToken(role: .viewer)
+        #expect(throws: EditError.self) { try desk.create(try Self.split(store), title: nil, assignCodes: false, by: viewer) }
+        let (planner, _) = try store.createToken(role: .planner, scopes: ["910091001001"])
+        #expect(throws: EditError.self) { try desk.create(try Self.split(store), title: nil, assignCodes: false, by: planner) }
+    }
+
+    @Test func anApplyThatFailsHalfWayLeavesEverythingAsItWas() throws {
+        let dir = TemporaryDirectory()
+        let store = try GeoStore(path: try demoStore(dir))
+        let desk = PlanDesk(store: store)
+        let plan = try desk.create(try Self.split(store), title: nil, assignCodes: false, by: .local())
+        let p = Position(24.943, 60.1647)
+        let before = (try Self.gridsOf(store, "buildings"), try Self.gridsOf(store, "incidents"), try store.locate(p).grid?.code)
+        // The fault: the last statement of the apply (its event) fails.
+        try store.write { db in
+            try db.execute("CREATE TRIGGER fault BEFORE INSERT ON geogrid_events WHEN NEW.kind = 'plan_applied' BEGIN SELECT RAISE(ABORT, 'injected fault'); END")
+        }
+        #expect(throws: (any Error).self) { try desk.apply(plan.id, effective: PlanDesk.localDay(Date()), by: .local()) }
+        #expect(try Self.gridsOf(store, "buildings") == before.0)
+        #expect(try Self.gridsOf(store, "incidents") == before.1)
+        #expect(try store.locate(p).grid?.code == before.2)
+        #expect(try store.read { try $0.scalar("SELECT count(*) FROM grids WHERE valid_to IS NOT NULL").integer } == 0)
+        #expect(try desk.plan(plan.id).status == .draft)
+    }
+}
