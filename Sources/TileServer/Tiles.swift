@@ -53,7 +53,9 @@ struct TileAPI {
             let bytes = try VectorTiles.encode(tile, layers: layers) { layer, box in
                 let found = try store.shapeIndex(layer).entries(intersecting: box)
                 // Grids closed by a plan (or not yet in force) keep their rows for as-of answers, not for the map.
-                return layer.rules == .grids ? found.filter { Layer.grids.inForce($0.values, on: today) } : found
+                guard layer.rules == .grids else { return found }
+                let inForce = layer.inForce(on: today)
+                return found.filter { inForce($0.values) }
             }
             entry = TileCache.Entry(bytes: bytes)
             cache.put(key, entry)

@@ -154,13 +154,15 @@ public struct Layer: Hashable, Sendable, CustomStringConvertible {
 
     public func field(named name: String) -> Field? { fields.first { $0.name == name } }
 
-    /// Whether a feature of a layer with `valid_from` and `valid_to` (the grids) is in force on `day`
-    /// (YYYY-MM-DD); always, for a layer without them.
-    public func inForce(_ values: [FieldValue], on day: String) -> Bool {
-        guard let from = fields.firstIndex(where: { $0.name == "valid_from" }), let to = fields.firstIndex(where: { $0.name == "valid_to" }) else { return true }
-        if let f = values[from].text, f > day { return false }
-        if let t = values[to].text, t < day { return false }
-        return true
+    /// A test of whether a feature of this layer is in force on `day` (YYYY-MM-DD) by its `valid_from` and
+    /// `valid_to` (the grids); every feature passes for a layer without them. The columns are found once.
+    public func inForce(on day: String) -> ([FieldValue]) -> Bool {
+        guard let from = fields.firstIndex(where: { $0.name == "valid_from" }), let to = fields.firstIndex(where: { $0.name == "valid_to" }) else { return { _ in true } }
+        return { values in
+            if let f = values[from].text, f > day { return false }
+            if let t = values[to].text, t < day { return false }
+            return true
+        }
     }
     public var personalFields: [Field] { fields.filter(\.personal) }
 

@@ -34,9 +34,6 @@ public struct PlanImpact: Sendable {
     public var grids: [(code: String, before: Totals, after: Totals)]
     /// Per worker: before and after.
     public var workers: [(name: String, before: Totals, after: Totals)]
-    /// The grid every building of the communities goes to (for apply: the new `grid_code`s).
-    var destinations: [Int64: String?]
-    var caseDestinations: [Int64: String?]
 
     public var json: JSONValue {
         .object([
@@ -89,7 +86,6 @@ extension PlanDesk {
         var totals: [String: (before: PlanImpact.Totals, after: PlanImpact.Totals)] = [:]
         for code in touched { totals[code] = (.init(), .init()) }
         var moves: [PlanImpact.BuildingMove] = []
-        var destinations: [Int64: String?] = [:]
         let fields = Layer.buildings.fields
         let (h, pop, grid) = (fields.firstIndex { $0.name == "households" }!, fields.firstIndex { $0.name == "population" }!, fields.firstIndex { $0.name == "grid_code" }!)
         for b in area.isEmpty ? [] : try store.shapeIndex(.buildings).entries(intersecting: area) {
@@ -109,12 +105,10 @@ extension PlanDesk {
                 totals[to]!.after.households += hh
                 totals[to]!.after.population += pp
             }
-            destinations[b.id] = to
             if from != to { moves.append(.init(id: b.id, from: from, to: to, households: hh, population: pp, geometry: b.geometry)) }
         }
         // Open cases of the communities.
         var caseMoves: [PlanImpact.CaseMove] = []
-        var caseDestinations: [Int64: String?] = [:]
         let openCases: [(Int64, String?, String?, Position)] = try store.read { db in
             let s = try db.prepare("SELECT id, case_number, grid_code, X(geom), Y(geom) FROM incidents WHERE open = 1 AND (grid_code IN (SELECT value FROM json_each(?)) OR (X(geom) BETWEEN ? AND ? AND Y(geom) BETWEEN ? AND ?))")
             try s.bind([.text(Self.jsonText(.array(touched.sorted().map(JSONValue.string)))), .real(area.minX), .real(area.maxX), .real(area.minY), .real(area.maxY)])
@@ -127,7 +121,6 @@ extension PlanDesk {
             guard to != nil || from.map(touched.contains) == true else { continue }
             if let from, totals[from] != nil { totals[from]!.before.openCases += 1 }
             if let to { totals[to]!.after.openCases += 1 }
-            caseDestinations[id] = to
             if from != to { caseMoves.append(.init(id: id, caseNumber: number, from: from, to: to, position: p)) }
         }
         // Workers: the totals of the grids each has before and after.
@@ -142,8 +135,7 @@ extension PlanDesk {
         for g in after { if let w = g.worker, let t = totals[g.code] { add(&workers[w, default: (.init(), .init())].after, t.after) } }
         return PlanImpact(buildings: moves.sorted { $0.id < $1.id }, cases: caseMoves.sorted { $0.id < $1.id },
             grids: totals.sorted { $0.key < $1.key }.map { ($0.key, $0.value.before, $0.value.after) },
-            workers: workers.sorted { $0.key < $1.key }.filter { $0.value.before != $0.value.after }.map { ($0.key, $0.value.before, $0.value.after) },
-            destinations: destinations, caseDestinations: caseDestinations)
+            workers: workers.sorted { $0.key < $1.key }.filter { $0.value.before != $0.value.after }.map { ($0.key, $0.value.before, $0.value.after) })
     }
 
     // MARK: Apply and rollback
@@ -302,7 +294,6 @@ extension PlanDesk {
                 guard case .array(let v) = m, v.count == 3, let cid = v[0].numberValue else { continue }
                 moves.append(.init(id: Int64(cid), caseNumber: nil, from: v[2].stringValue, to: v[1].stringValue, position: Position(0, 0)))
             }
-            let undo = PlanImpact(buildings: [], cases: moves, grids: [], workers: [], destinations: [:], caseDestinations: [:])
             let ins = try db.prepare("""
                 INSERT INTO geogrid_plans (title, status, communities, created, created_by, updated, effective, applied_at, applied_by, in_force, rollback_of, record)
                 SELECT 'Rollback of plan ' || id || coalesce(': ' || title, ''), 'applied', communities, ?, ?, ?, ?, ?, ?, 1, id, ? FROM geogrid_plans WHERE id = ?
@@ -311,8 +302,7 @@ extension PlanDesk {
             try ins.bind([.text(now), .text(token.label), .text(now), .text(today), .text(now), .text(token.label), .text(Self.jsonText(rollbackRecord)), .integer(id)])
             try ins.step()
             let newID = db.lastInsertRowID
-            _ = try Self.reassign(db, impact: PlanImpact(buildings: [], cases: undo.cases, grids: [], workers: [], destinations: [:], caseDestinations: [:]),
-                plan: newID, token: token, now: now)
+            _ = try Self.reassign(db, impact: PlanImpact(buildings: [], cases: moves, grids: [], workers: []), plan: newID, token: token, now: now)
             let u = try db.prepare("UPDATE geogrid_plans SET status = 'rolled_back', rolled_back_by = ?, updated = ? WHERE id = ?")
             try u.bind([.integer(newID), .text(now), .integer(id)])
             try u.step()

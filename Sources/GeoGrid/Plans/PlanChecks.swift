@@ -83,17 +83,11 @@ public struct PlanCheckSettings: Sendable {
     }
 }
 
-/// The mosaic a plan makes of one community, and what is wrong with it.
-struct CommunityMosaic {
-    struct Member {
-        var code: String?
-        var geometry: Geometry
-        var fromPlan: Bool
-        var info: GridInfo?
-    }
-    var community: String
-    var boundary: Geometry?
-    var members: [Member]
+/// A grid of the mosaic a plan makes of one community: an open grid it keeps, or one of the plan's.
+struct MosaicGrid {
+    var code: String?
+    var geometry: Geometry
+    var fromPlan: Bool
 }
 
 extension PlanDesk {
@@ -151,16 +145,16 @@ extension PlanDesk {
             let planned = plan.grids.filter { $0.communityCode == community || ($0.code == nil && $0.geometry.map { g in
                 geos.representativePoint(g).map { locator.locate($0).community?.code == community } ?? false } ?? false) }
             let replaced = Set(planned.compactMap(\.code))
-            var members: [CommunityMosaic.Member] = open.filter { $0.info.communityCode == community && !replaced.contains($0.info.code) }
-                .map { .init(code: $0.info.code, geometry: $0.geometry, fromPlan: false, info: $0.info) }
+            var members: [MosaicGrid] = open.filter { $0.info.communityCode == community && !replaced.contains($0.info.code) }
+                .map { .init(code: $0.info.code, geometry: $0.geometry, fromPlan: false) }
             members += planned.filter { $0.action != .retire }.compactMap { g in
-                g.geometry.map { .init(code: g.code, geometry: $0, fromPlan: true, info: g.code.flatMap { openByCode[$0]?.info }) }
+                g.geometry.map { .init(code: g.code, geometry: $0, fromPlan: true) }
             }
-            let label = { (m: CommunityMosaic.Member) in m.code ?? "(no code)" }
+            let label = { (m: MosaicGrid) in m.code ?? "(no code)" }
             let tol = settings.toleranceSquareMetres
 
             // Validity (GEOS's reason and where); invalid grids sit out the overlay checks.
-            var valid: [(member: CommunityMosaic.Member, metric: GEOSGeometry)] = []
+            var valid: [(member: MosaicGrid, metric: GEOSGeometry)] = []
             for m in members {
                 if let reason = geos.invalidityReason(m.geometry) {
                     guard m.fromPlan else { continue }
@@ -285,8 +279,8 @@ extension PlanDesk {
     static func contains(_ g: Geometry, _ p: Position) -> Bool { g.polygons.contains { Geometry.polygonContains($0, p) } }
 
     /// The grids along a gap (those within a metre of it).
-    static func neighbours(_ gap: GEOSGeometry, _ valid: [(member: CommunityMosaic.Member, metric: GEOSGeometry)], _ geos: GEOSContext,
-        _ label: (CommunityMosaic.Member) -> String
+    static func neighbours(_ gap: GEOSGeometry, _ valid: [(member: MosaicGrid, metric: GEOSGeometry)], _ geos: GEOSContext,
+        _ label: (MosaicGrid) -> String
     ) -> [String] {
         guard let near = geos.buffer(gap, 1) else { return [] }
         return valid.filter { geos.holds(.intersects, near, $0.metric) == true }.map { label($0.member) }
