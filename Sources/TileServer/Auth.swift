@@ -30,6 +30,12 @@ struct Auth: Sendable {
         return token
     }
 
+    /// The token of a write: an anonymous write is a 401 before its body is read, whatever the body holds.
+    func writer(_ request: Request) throws -> Token {
+        guard let token = try token(request) else { throw Self.unauthorized("writes need a token: send Authorization: Bearer <token>") }
+        return token
+    }
+
     /// A 401 problem with the WWW-Authenticate challenge RFC 6750 asks for.
     static func unauthorized(_ detail: String) -> Problem {
         var p = Problem(.unauthorized, detail)

@@ -83,7 +83,7 @@ struct FeatureEditsAPI {
 
     func create(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let layer = try features.layer(context)
-        let token = try auth.token(request)
+        let token = try auth.writer(request)
         let json = try await body(request)
         let transform = try toStore(request)
         let requests: [EditRequest]
@@ -125,7 +125,7 @@ struct FeatureEditsAPI {
     func change(_ request: Request, _ context: BasicRequestContext, patch: Bool) async throws -> Response {
         let layer = try features.layer(context)
         let id = try featureID(context)
-        let token = try auth.token(request)
+        let token = try auth.writer(request)
         let json = try await body(request)
         let transform = try toStore(request)
         let ifMatch = request.headers[.ifMatch]
@@ -156,7 +156,7 @@ struct FeatureEditsAPI {
     func remove(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let layer = try features.layer(context)
         let id = try featureID(context)
-        let token = try auth.token(request)
+        let token = try auth.writer(request)
         let store = self.store, ifMatch = request.headers[.ifMatch]
         _ = try await BlockingPool.shared.run { try Problem.editing { try store.edit(layer, [.delete(id: id, ifMatch: ifMatch)], by: token) } }
         return Response(status: .noContent)

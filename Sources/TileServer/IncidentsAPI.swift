@@ -28,7 +28,7 @@ struct IncidentsAPI {
         router.post("incidents/:incidentId/move") { request, context in try await move(request, context) }
         router.post("incidents/:incidentId/situation") { request, context in
             let id = try Self.id(context)
-            let token = try auth.token(request)
+            let token = try auth.writer(request)
             let desk = self.desk
             let situation = try await BlockingPool.shared.run { try Problem.editing { try desk.recomputeSituation(id, by: token) } }
             return Response.json(situation)
@@ -77,7 +77,7 @@ struct IncidentsAPI {
     }
 
     func report(_ request: Request) async throws -> Response {
-        let token = try auth.token(request)
+        let token = try auth.writer(request)
         let crs = try Self.crs(request)
         let json = try await body(request)
         let (p, properties) = try Self.position(json, crs: crs)
@@ -118,7 +118,7 @@ struct IncidentsAPI {
 
     func transition(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let id = try Self.id(context)
-        let token = try auth.token(request)
+        let token = try auth.writer(request)
         var t: TransitionRequest
         do { t = try TransitionRequest.parse(try await body(request)) } catch let p as Problem { throw p } catch { throw Problem(.unprocessableContent, "\(error)") }
         t.ifMatch = request.headers[.ifMatch]
@@ -129,7 +129,7 @@ struct IncidentsAPI {
 
     func move(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let id = try Self.id(context)
-        let token = try auth.token(request)
+        let token = try auth.writer(request)
         let (p, _) = try Self.position(try await body(request), crs: try Self.crs(request))
         let desk = self.desk
         let record = try await BlockingPool.shared.run { try Problem.editing { try desk.move(id, to: p, by: token) } }

@@ -50,6 +50,7 @@ struct EditTests {
         let before = try count()
         // No token, a bad token, a viewer, a dispatcher, a planner of another district: refused, nothing written.
         #expect(try curl(items, method: "POST", headers: Self.bearer(nil), body: body).status == 401)
+        #expect(try curl(items, method: "POST", headers: Self.bearer(nil), body: "{not json").status == 401)
         #expect(try curl(items, method: "POST", headers: Self.bearer("gg_nonsense"), body: body).status == 401)
         #expect(try curl(items, method: "POST", headers: Self.bearer(tokens["viewer"]), body: body).status == 403)
         #expect(try curl(items, method: "POST", headers: Self.bearer(tokens["dispatcher"]), body: body).status == 403)
