@@ -3,8 +3,8 @@ import GeoGrid
 import HTTPTypes
 import Hummingbird
 
-/// `GET /events`: live events of cases as Server-Sent Events (created, transitioned, light_changed,
-/// reassigned). Each event's `id` is its id in the store, so a client that reconnects with `Last-Event-ID`
+/// `GET /events`: live events of cases and plans as Server-Sent Events (created, transitioned, light_changed,
+/// reassigned; plan_applied, plan_in_force, plan_rolled_back). Each event's `id` is its id in the store, so a client that reconnects with `Last-Event-ID`
 /// (or `?last_event_id=`) gets every event it missed, also after a server restart; without one it gets what
 /// happens from now on. Filters: `kind`, `area` (a grid, community, street or district code prefix),
 /// `department`, `bbox`. A comment line every 15 s keeps proxies from closing an idle stream.
@@ -22,7 +22,9 @@ struct EventsAPI {
             if let kinds, !kinds.contains(e.kind) { return false }
             let incident = e.incident
             if !areas.isEmpty {
+                // A case's area codes; a plan's communities.
                 let codes = ["grid_code", "community_code", "street_code", "district_code"].compactMap { incident?[$0]?.stringValue }
+                    + (e.data["communities"]?.arrayValue?.compactMap(\.stringValue) ?? [])
                 guard areas.contains(where: { a in codes.contains { $0.hasPrefix(a) } }) else { return false }
             }
             if let departments {
@@ -37,7 +39,7 @@ struct EventsAPI {
         }
     }
 
-    static let kinds: Set<String> = ["created", "transitioned", "light_changed", "reassigned"]
+    static let kinds: Set<String> = ["created", "transitioned", "light_changed", "reassigned", "plan_applied", "plan_in_force", "plan_rolled_back"]
 
     func add(to router: Router<BasicRequestContext>) {
         router.get("events") { request, _ in try events(request) }

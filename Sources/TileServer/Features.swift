@@ -131,8 +131,9 @@ struct FeaturesAPI {
 
     func items(_ request: Request, _ layer: Layer, _ token: Token?) throws -> Response {
         let q = Parameters(request)
-        let known: Set<String> = ["bbox", "bbox-crs", "limit", "offset", "crs", "f", "filter", "filter-lang", "filter-crs", "sortby", "properties"]
+        let known: Set<String> = ["bbox", "bbox-crs", "limit", "offset", "crs", "f", "filter", "filter-lang", "filter-crs", "sortby", "properties", "datetime"]
         var query = FeatureQuery(layer: layer, limit: try q.integer("limit", in: 1...Self.maxLimit) ?? Self.defaultLimit)
+        if let text = q.string("datetime") { query.inForce = try Self.dateInterval(text, layer) }
         query.offset = try q.integer("offset", in: 0...Int.max / 2) ?? 0
         // Any other parameter filters by a property: a field (`?community_code=…`) or an extra attribute
         // (`?FLOW=1060`), whose names a layer does not fix in advance.
@@ -252,6 +253,32 @@ struct FeaturesAPI {
         }
         response.headers[HTTPField.Name("Content-Crs")!] = "<\(outCRS.uri)>"
         return response
+    }
+
+    /// OGC `datetime` (a date or date-time, or an interval `a/b` with `..` for open) as an interval of days, for a
+    /// layer whose features are in force from `valid_from` to `valid_to` (the grids).
+    static func dateInterval(_ text: String, _ layer: Layer) throws -> (from: String?, to: String?) {
+        guard layer.field(named: "valid_from") != nil, layer.field(named: "valid_to") != nil else {
+            throw Problem.badRequest("datetime selects features by valid_from and valid_to, which \(layer.name) does not have")
+        }
+        func day(_ s: String) throws -> String? {
+            if s == ".." || s.isEmpty { return nil }
+            let d = String(s.prefix(10))
+            guard Layer.isISODate(d), s.count == 10 || Timestamp(iso8601: s) != nil else {
+                throw Problem.badRequest("datetime must be a date or date-time (RFC 3339), or an interval of them with .. for open, not \(text)")
+            }
+            return d
+        }
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count <= 2 else { throw Problem.badRequest("datetime has at most one /, not \(text)") }
+        if parts.count == 1 {
+            let d = try day(parts[0])
+            guard d != nil else { throw Problem.badRequest("datetime .. alone is no instant: give a date or an interval") }
+            return (d, d)
+        }
+        let (a, b) = (try day(parts[0]), try day(parts[1]))
+        if let a, let b, a > b { throw Problem.badRequest("datetime's start \(a) is after its end \(b)") }
+        return (a, b)
     }
 
     /// Pages up to this many features are written whole in the handler; larger ones are streamed.

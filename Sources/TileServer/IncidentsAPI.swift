@@ -42,15 +42,7 @@ struct IncidentsAPI {
         return id
     }
 
-    func body(_ request: Request) async throws -> JSONValue {
-        var request = request
-        let buffer: ByteBuffer
-        do { buffer = try await request.collectBody(upTo: Self.maxBody) } catch { throw Problem(.contentTooLarge, "the body is larger than 1 MiB") }
-        if let type = request.headers[.contentType]?.lowercased(), !(type.hasPrefix("application/geo+json") || type.hasPrefix("application/json")) {
-            throw Problem(.unsupportedMediaType, "send JSON (application/json or application/geo+json), not \(type)")
-        }
-        do { return try JSONParser.parse(Array(buffer.readableBytesView)) } catch { throw Problem.badRequest("the body is not JSON: \(error)") }
-    }
+    func body(_ request: Request) async throws -> JSONValue { try await request.json(upTo: Self.maxBody) }
 
     /// The `crs` query parameter for positions sent (wgs84 by default; gcj02, bd09).
     static func crs(_ request: Request) throws -> MapCRS {

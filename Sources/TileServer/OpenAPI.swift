@@ -72,6 +72,7 @@ enum OpenAPIDocument {
         let code = JSONValue.object([("type", s("string")), ("minLength", .number(1))])
         let number = { (lo: Double, hi: Double) in JSONValue.object([("type", s("number")), ("minimum", .number(lo)), ("maximum", .number(hi))]) }
         let instant: [(String, JSONValue)] = [("format", s("date-time"))]
+        let dateOrInterval = #"^(\.\.|[0-9]{4}-[0-9]{2}-[0-9]{2}(T[^/]+)?)(/(\.\.|[0-9]{4}-[0-9]{2}-[0-9]{2}(T[^/]+)?))?$"#
         let digits: [(String, JSONValue)] = [("pattern", s("^[0-9]+(,[0-9]+)*$"))]
         let box: [(String, JSONValue)] = [("pattern", s("^-?[0-9.]+,-?[0-9.]+,-?[0-9.]+,-?[0-9.]+$"))]
         // GeoReport answers (and errors) in the format its path names.
@@ -100,6 +101,12 @@ enum OpenAPIDocument {
             ("co_departments", .object([("type", s("array")), ("items", text)])), ("reporter_answered", .object([("type", s("boolean"))])),
             ("no_answer_reason", text), ("satisfaction", .object([("type", s("integer")), ("minimum", .number(1)), ("maximum", .number(5))]))],
             required: ["to"], closed: true)
+        let day: [(String, JSONValue)] = [("format", s("date"))]
+        let planId = param("planId", "path", "integer", "Plan id", required: true, schema: range(1))
+        let planJSON = response("The plan: its members and its grids as a FeatureCollection", "application/json")
+        let proposalSchema = object([("type", .object([("type", s("string")), ("enum", .array([s("FeatureCollection")]))])),
+            ("features", .object([("type", s("array")), ("minItems", .number(1)), ("items", featureSchema)])), ("title", text),
+            ("communities", .object([("type", s("array")), ("items", code)]))], required: ["type", "features"])
         let paths: [(String, JSONValue)] = [
             ("/", get("Landing page", "getLandingPage", [], json)),
             ("/conformance", get("Conformance classes", "getConformance", [], json)),
@@ -117,6 +124,8 @@ enum OpenAPIDocument {
                 param("filter-crs", "query", "string", "CRS of the filter's geometries", schema: oneOf(FeaturesAPI.crsList.map(\.uri))),
                 param("sortby", "query", "string", "Properties, comma-separated; - before one sorts descending"),
                 param("properties", "query", "string", "Only these properties, comma-separated"),
+                param("datetime", "query", "string", "Features in force on a date or in an interval (a/b, .. for open) by valid_from/valid_to (grids)",
+                    schema: [("pattern", s(dateOrInterval))]),
             ], geojson), [
                 ("post", write("Add a feature, or a FeatureCollection as one transaction (Part 4)", "createFeature",
                     [collectionId, contentCrs, bodyCrs],
@@ -144,10 +153,34 @@ enum OpenAPIDocument {
             ("/tiles/{layers}/{z}/{x}/{y}.mvt", get("A vector tile", "getTile", [
                 param("layers", "path", "string", "Collection ids joined by commas", required: true), param("z", "path", "integer", "Zoom", required: true),
                 param("x", "path", "integer", "Column", required: true), param("y", "path", "integer", "Row", required: true),
+                param("at", "query", "string", "Grids as in force on this date (default today)", schema: day),
             ], response("Mapbox Vector Tile", "application/vnd.mapbox-vector-tile"), extra: [("204", .object([("description", s("No feature in the tile"))]))])),
             ("/tiles/{layers}.json", get("TileJSON 3.0.0", "getTileJSON", [param("layers", "path", "string", "Collection ids joined by commas", required: true)], json)),
             ("/style.json", get("MapLibre style", "getStyle", [], json)),
-            ("/locate", get("The grid and community owning a point", "locate", point, json)),
+            ("/locate", get("The grid and community owning a point", "locate", point + [
+                param("at", "query", "string", "As of this date: the grids in force that day (default today)", schema: day)], json)),
+            ("/plans", merged(get("Boundary plans, newest first", "getPlans", [
+                param("status", "query", "string", "Only plans in this state", schema: oneOf(["draft", "applied", "rolled_back"]))], json), [
+                ("post", write("Propose new, changed and retired grids (a FeatureCollection with codes): a draft plan", "createPlan", [
+                    param("assign_codes", "query", "boolean", "Give grids without a code the next free code of their community"),
+                    param("title", "query", "string", "The plan's title"),
+                ], body: ("application/geo+json", proposalSchema), ok: ("201", response("The plan; Location names it", "application/json")))),
+            ])),
+            ("/plans/{planId}", get("A plan with its grids", "getPlan", [planId], planJSON)),
+            ("/plans/{planId}/grids/{code}", .object([("patch", write("Replace one grid of a draft plan (its boundary moved)", "editPlanGrid",
+                [planId, param("code", "path", "string", "The grid's code", required: true)], body: ("application/geo+json", featureSchema),
+                ok: ("200", planJSON), also: ["409"]))])),
+            ("/plans/{planId}/check", get("The plan's findings: codes, validity, outside the community, overlaps, gaps, slivers, cut buildings, size",
+                "checkPlan", [planId], json)),
+            ("/plans/{planId}/impact", get("What applying the plan would change (JSON), or the moved buildings (GeoJSON)", "getPlanImpact", [planId,
+                param("f", "query", "string", "json (default) or geojson (also by Accept: application/geo+json)", schema: oneOf(["json", "geojson"]))],
+                .object([("description", s("The impact")), ("content", .object([("application/json", .object([("schema", .object([("type", s("object"))]))])),
+                    ("application/geo+json", .object([("schema", .object([("type", s("object"))]))]))]))]))),
+            ("/plans/{planId}/apply", .object([("post", write("Apply a draft plan from a date: refused (409, with the findings) while an error stands",
+                "applyPlan", [planId], body: ("application/json", object([("effective", .object([("type", s("string"))] + day))], required: ["effective"], closed: true)),
+                ok: ("200", planJSON), also: ["409"]))])),
+            ("/plans/{planId}/rollback", .object([("post", write("Restore the grids before an applied plan, as a new logged plan", "rollbackPlan",
+                [planId], body: nil, ok: ("201", response("The new plan; Location names it", "application/json")), also: ["409"]))])),
             ("/nearest", get("The nearest resources", "nearest", point + [
                 param("k", "query", "integer", "Default 5", schema: range(1, Double(QueryAPI.maxK))),
                 param("type", "query", "string", "Resource types, comma-separated"),
@@ -177,8 +210,8 @@ enum OpenAPIDocument {
                 param("f", "query", "string", "json (default) or csv", schema: oneOf(["json", "csv"])),
             ], json)),
             ("/incidents/catalogue", get("Categories, channels, departments, routing, workflow, deadlines and calendar in force", "getIncidentCatalogue", [], json)),
-            ("/events", get("Live events of cases (Server-Sent Events); Last-Event-ID resumes", "getEvents", [
-                param("kind", "query", "string", "created, transitioned, light_changed, reassigned (comma-separated)"),
+            ("/events", get("Live events of cases and plans (Server-Sent Events); Last-Event-ID resumes", "getEvents", [
+                param("kind", "query", "string", "\(EventsAPI.kinds.sorted().joined(separator: ", ")) (comma-separated)"),
                 param("area", "query", "string", "Grid, community, street or district code prefixes (comma-separated)"),
                 param("department", "query", "string", "Departments (comma-separated)"), param("bbox", "query", "string", "minlon,minlat,maxlon,maxlat"),
                 param("last_event_id", "query", "integer", "Resume after this event (as the Last-Event-ID header)", schema: range(0)),

@@ -79,3 +79,19 @@ extension Response {
         return .json(bytes)
     }
 }
+
+extension Request {
+    /// The body as JSON (application/json or application/geo+json, or no Content-Type): 415 for another type,
+    /// 413 beyond `limit` bytes, 400 when it does not parse.
+    func json(upTo limit: Int) async throws -> JSONValue {
+        if let type = headers[.contentType]?.lowercased(), !(type.hasPrefix("application/geo+json") || type.hasPrefix("application/json")) {
+            throw Problem(.unsupportedMediaType, "send JSON (application/json or application/geo+json), not \(type)")
+        }
+        var request = self
+        let buffer: ByteBuffer
+        do { buffer = try await request.collectBody(upTo: limit) } catch {
+            throw Problem(.contentTooLarge, "the body is larger than \(limit >> 20) MiB")
+        }
+        do { return try JSONParser.parse(Array(buffer.readableBytesView)) } catch { throw Problem.badRequest("the body is not JSON: \(error)") }
+    }
+}

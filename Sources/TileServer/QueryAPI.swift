@@ -21,10 +21,16 @@ struct QueryAPI {
         return Access.seesPersonal(token, codes: try store.locate(p).areaCodes)
     }
 
+    /// `at=YYYY-MM-DD`: the grids in force on that day (a case of last year in last year's grid).
     func locate(_ q: Parameters, _ token: Token?) throws -> Response {
         let (given, crs) = try q.point()
         let p = crs.toWGS84(given)
-        return .json(QueryJSON.locate(try store.locate(p), at: given, personal: try personal(token, at: p)))
+        var result = try store.locate(p)
+        if let at = q.string("at") {
+            guard Layer.isISODate(at) else { throw Problem.badRequest("at must be a date YYYY-MM-DD, not \(at)") }
+            result = try store.locator(on: at).locate(p)
+        }
+        return .json(QueryJSON.locate(result, at: given, personal: token != nil && Access.seesPersonal(token, codes: result.areaCodes)))
     }
 
     func nearest(_ q: Parameters, _ token: Token?) throws -> Response {

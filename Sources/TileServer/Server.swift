@@ -2,6 +2,7 @@ import Foundation
 import GeoGrid
 import Hummingbird
 import Logging
+import Synchronization
 
 /// How the server listens and whom it lets in.
 public struct ServerConfiguration: Sendable {
@@ -30,6 +31,13 @@ public struct ServerConfiguration: Sendable {
         self.mapAssets = mapAssets
         self.glyphs = glyphs
     }
+}
+
+/// The thread `startIncidentClock` started; `stop()` ends it within a second (tests start and stop it).
+public final class BackgroundClock: Sendable {
+    private let flag = Atomic<Bool>(false)
+    public var stopped: Bool { flag.load(ordering: .acquiring) }
+    public func stop() { flag.store(true, ordering: .releasing) }
 }
 
 /// GeoGrid's HTTP service over one store: the query API, vector tiles, OGC API Features (with Part 4 edits),
@@ -70,6 +78,7 @@ public struct GeoGridServer: Sendable {
         FeatureEditsAPI(store: store, auth: auth, features: features).add(to: router)
         IncidentsAPI(store: store, auth: auth, desk: desk).add(to: router)
         EventsAPI(store: store, auth: auth).add(to: router)
+        PlansAPI(store: store, auth: auth).add(to: router)
         Open311API(store: store, auth: auth, desk: desk).add(to: router)
         TileAPI(store: store, cache: tiles, metrics: metrics).add(to: router)
         router.get("health") { _, _ in try health() }
@@ -111,15 +120,28 @@ public struct GeoGridServer: Sendable {
         ])
     }
 
-    /// Starts the clock of the cases on a thread of its own: each light is turned (with its `light_changed`
-    /// event) as its limit passes, the moment of the next one known from the store; events other processes
-    /// wrote are caught up with; listeners get a heartbeat every 15 s.
-    public func startIncidentClock(onError: @escaping @Sendable (any Error) -> Void = { _ in }) {
+    /// Starts the clock of the cases and plans on a thread of its own: each light is turned (with its
+    /// `light_changed` event) as its limit passes, the moment of the next one known from the store; as each day
+    /// begins, applied plans effective that day take effect (`PlanDesk.activateDuePlans`); events other
+    /// processes wrote are caught up with; listeners get a heartbeat every 15 s.
+    @discardableResult public func startIncidentClock(onError: @escaping @Sendable (any Error) -> Void = { _ in }) -> BackgroundClock {
         let desk = self.desk, store = self.store
+        let clock = BackgroundClock()
         Thread.detachNewThread {
             var lastTick = Date()
-            while true {
+            var lastDay: String?
+            while !clock.stopped {
                 var wait = 1.0
+                // As a day begins (and at start), plans effective that day take effect without another command.
+                let today = store.today
+                if today != lastDay {
+                    do {
+                        try PlanDesk(store: store).activateDuePlans()
+                        lastDay = today
+                    } catch {
+                        onError(error)
+                    }
+                }
                 do {
                     // A write only when a limit has passed (a read finds the next one): no write lock taken every
                     // second for nothing, which another process editing the file would have to wait for.
@@ -143,6 +165,7 @@ public struct GeoGridServer: Sendable {
                 Thread.sleep(forTimeInterval: wait)
             }
         }
+        return clock
     }
 
     /// The application, listening where the configuration says; `onRunning` gets the bound port.

@@ -9,6 +9,9 @@ public final class TileCache: Sendable {
     struct Key: Hashable, Sendable {
         var layers: [Layer]
         var tile: TileID
+        /// For layer sets with grids: the day whose grids in force the tile shows (today's tiles of yesterday
+        /// are simply never asked for again, and age out).
+        var day: String? = nil
     }
 
     /// A tile's bytes, their gzip form and a strong ETag (a hash of the bytes).

@@ -42,19 +42,31 @@ struct TileAPI {
         guard let tile = TileID(z: z, x: x, y: y) else {
             throw Problem.badRequest("no tile \(z)/\(x)/\(y): z must be 0…\(TileID.maxZoom) and x, y within 0…\(z >= 0 && z <= TileID.maxZoom ? (1 << z) - 1 : 0)")
         }
-        let key = TileCache.Key(layers: layers, tile: tile)
+        let q = Parameters(request)
+        for name in q.values.keys where name != "at" { throw Problem.badRequest("unknown parameter \(name) (parameters: at)") }
+        // Grids are shown as in force on a day: today, or `at` (a date) for the map of another day.
+        var day: String?
+        if layers.contains(where: { $0.rules == .grids }) {
+            day = store.today
+            if let at = q.string("at") {
+                guard Layer.isISODate(at) else { throw Problem.badRequest("at must be a date YYYY-MM-DD, not \(at)") }
+                day = at
+            }
+        } else if let at = q.string("at"), !Layer.isISODate(at) {
+            throw Problem.badRequest("at must be a date YYYY-MM-DD, not \(at)")
+        }
+        let key = TileCache.Key(layers: layers, tile: tile, day: day)
         let entry: TileCache.Entry
         if let cached = cache.get(key) {
             metrics.count("geogrid_tile_cache_hits_total", help: "Tiles answered from the tile cache.")
             entry = cached
         } else {
             metrics.count("geogrid_tile_cache_misses_total", help: "Tiles encoded because the cache did not hold them.")
-            let today = PlanDesk.localDay(Date())
             let bytes = try VectorTiles.encode(tile, layers: layers) { layer, box in
                 let found = try store.shapeIndex(layer).entries(intersecting: box)
                 // Grids closed by a plan (or not yet in force) keep their rows for as-of answers, not for the map.
-                guard layer.rules == .grids else { return found }
-                let inForce = layer.inForce(on: today)
+                guard layer.rules == .grids, let day else { return found }
+                let inForce = layer.inForce(on: day)
                 return found.filter { inForce($0.values) }
             }
             entry = TileCache.Entry(bytes: bytes)

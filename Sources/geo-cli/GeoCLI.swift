@@ -17,6 +17,14 @@ struct GeoCLI: AsyncParsableCommand {
 struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: "The store: a SpatiaLite file.")
     var db: String
+
+    /// The store, with every applied plan whose effective day has come brought into force first (the server
+    /// does this as each day begins; a command working on grids and cases without one does it here).
+    func openForWork() throws -> GeoStore {
+        let store = try GeoStore(path: db)
+        try PlanDesk(store: store).activateDuePlans()
+        return store
+    }
 }
 
 extension SourceFormat: ExpressibleByArgument {}

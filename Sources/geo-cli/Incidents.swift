@@ -68,7 +68,7 @@ struct IncidentCommand: ParsableCommand {
         @Flag(help: "Print the case as GeoJSON, with its situation.") var json = false
 
         func run() throws {
-            let store = try GeoStore(path: self.store.db)
+            let store = try self.store.openForWork()
             let config = try store.incidentConfig()
             var r = IncidentReport(position: point.crs.toWGS84(try point.position()), category: category)
             r.subcategory = subcategory; r.priority = priority; r.kind = kind; r.promisedDate = promisedDate; r.title = title; r.description = description
@@ -90,7 +90,7 @@ struct IncidentCommand: ParsableCommand {
         @Flag(help: "Print GeoJSON.") var json = false
 
         func run() throws {
-            let store = try GeoStore(path: self.store.db)
+            let store = try self.store.openForWork()
             guard let record = try IncidentDesk(store: store).incident(id, personal: true) else { throw CLIError("no case \(id)") }
             IncidentCommand.show(record, json: json)
         }
@@ -113,7 +113,7 @@ struct IncidentCommand: ParsableCommand {
         @Flag(help: "Print a GeoJSON FeatureCollection.") var json = false
 
         func run() throws {
-            let store = try GeoStore(path: self.store.db)
+            let store = try self.store.openForWork()
             var q = IncidentQuery()
             func list(_ s: String?) -> [String] { s.map { $0.split(separator: ",").map(String.init) } ?? [] }
             q.stages = list(stage); q.lights = list(light)
@@ -159,7 +159,7 @@ struct IncidentCommand: ParsableCommand {
         @Flag(help: "Print the case as GeoJSON.") var json = false
 
         func run() throws {
-            let store = try GeoStore(path: self.store.db)
+            let store = try self.store.openForWork()
             var t = TransitionRequest(to: to, note: note, department: department)
             t.assignee = assignee
             t.coDepartments = coDepartments.isEmpty ? nil : coDepartments
@@ -183,7 +183,7 @@ struct IncidentCommand: ParsableCommand {
         @Flag(help: "Print the case as GeoJSON.") var json = false
 
         func run() throws {
-            let store = try GeoStore(path: self.store.db)
+            let store = try self.store.openForWork()
             let record = try IncidentDesk(store: store).move(id, to: point.crs.toWGS84(try point.position()), by: try identity.resolve(store))
             IncidentCommand.show(record, json: json)
         }
@@ -196,7 +196,7 @@ struct IncidentCommand: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
-            let store = try GeoStore(path: self.store.db)
+            let store = try self.store.openForWork()
             let answer = try IncidentDesk(store: store).overdue(by: by)
             if json { return printJSON(answer) }
             for g in answer["groups"]?.arrayValue ?? [] {
@@ -218,7 +218,7 @@ struct IncidentCommand: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
-            let store = try GeoStore(path: self.store.db)
+            let store = try self.store.openForWork()
             let stats = try IncidentDesk(store: store).stats(period: period, by: by)
             if json { return printJSON(stats.json) }
             if csv { return print(stats.csv, terminator: "") }
@@ -254,7 +254,7 @@ struct IncidentCommand: ParsableCommand {
         }
 
         func run() throws {
-            let store = try GeoStore(path: self.store.db)
+            let store = try self.store.openForWork()
             var options = IncidentImportOptions(format: format ?? SourceFormat(guessingFrom: file))
             for m in mappings {
                 let parts = m.split(separator: "=", maxSplits: 1).map(String.init)
@@ -304,7 +304,7 @@ struct IncidentCommand: ParsableCommand {
         @Option(help: "show: only this part.") var part: String?
 
         func run() throws {
-            let store = try GeoStore(path: self.store.db)
+            let store = try self.store.openForWork()
             switch action {
             case "show":
                 let docs = try store.incidentConfigDocuments()

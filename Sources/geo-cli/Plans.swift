@@ -22,7 +22,7 @@ struct PlanCommand: ParsableCommand {
             let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
             let proposal: JSONValue
             do { proposal = try JSONParser.parse([UInt8](data)) } catch { throw CLIError("\(file): not JSON: \(error)") }
-            let store = try GeoStore(path: self.store.db)
+            let store = try self.store.openForWork()
             let plan = try PlanDesk(store: store).create(proposal, title: title, assignCodes: assignCodes, by: try identity.resolve(store))
             print("plan \(plan.id): \(plan.grids.count) grid(s) for \(plan.communities.joined(separator: ", ")) (draft; check it with geo-cli plan check)")
             print(plan.id)
@@ -36,7 +36,7 @@ struct PlanCommand: ParsableCommand {
         @Flag(help: "Print {\"findings\": […]} as JSON.") var json = false
 
         func run() throws {
-            let findings = try PlanDesk(store: try GeoStore(path: store.db)).check(id)
+            let findings = try PlanDesk(store: try store.openForWork()).check(id)
             if json {
                 printJSON(.object([("plan", .number(Double(id))), ("findings", .array(findings.map(\.json)))]))
             } else if findings.isEmpty {
@@ -56,7 +56,7 @@ struct PlanCommand: ParsableCommand {
         @Flag(help: "Print the moved buildings as a GeoJSON FeatureCollection (each with from and to).") var geojson = false
 
         func run() throws {
-            let impact = try PlanDesk(store: try GeoStore(path: store.db)).impact(id)
+            let impact = try PlanDesk(store: try store.openForWork()).impact(id)
             if json { return printJSON(impact.json) }
             if geojson {
                 var out: [UInt8] = Array("{\"type\":\"FeatureCollection\",\"features\":[".utf8)
@@ -89,7 +89,7 @@ struct PlanCommand: ParsableCommand {
         @Option(help: "The first day the new grids are in force (YYYY-MM-DD, today or later).") var effective: String
 
         func run() throws {
-            let store = try GeoStore(path: self.store.db)
+            let store = try self.store.openForWork()
             let plan = try PlanDesk(store: store).apply(id, effective: effective, by: try identity.resolve(store))
             print("plan \(plan.id) applied: in force from \(plan.effective ?? effective)\(plan.inForce ? "" : " (buildings and cases move on that day)")")
         }
@@ -102,7 +102,7 @@ struct PlanCommand: ParsableCommand {
         @Argument var id: Int64
 
         func run() throws {
-            let store = try GeoStore(path: self.store.db)
+            let store = try self.store.openForWork()
             let plan = try PlanDesk(store: store).rollback(id, by: try identity.resolve(store))
             print("plan \(id) rolled back by plan \(plan.id)")
             print(plan.id)
@@ -115,7 +115,7 @@ struct PlanCommand: ParsableCommand {
         @Flag var json = false
 
         func run() throws {
-            let plans = try PlanDesk(store: try GeoStore(path: store.db)).plans()
+            let plans = try PlanDesk(store: try store.openForWork()).plans()
             if json { return printJSON(.array(plans.map(\.summary))) }
             printTable(["id", "status", "effective", "applied by", "communities", "grids", "title"], plans.map { p in
                 [String(p.id), p.status.rawValue + (p.rollbackOf.map { " (undoes \($0))" } ?? ""), p.effective ?? "-", p.appliedBy ?? "-",

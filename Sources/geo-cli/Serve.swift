@@ -53,7 +53,7 @@ struct Serve: AsyncParsableCommand {
         }
         if watchSeconds > 0 { Self.watch(store, every: watchSeconds, logger: logger) }
         let clockLogger = logger
-        server.startIncidentClock { error in clockLogger.error("turning the cases' lights failed: \(error)") }
+        server.startIncidentClock { error in clockLogger.error("the clock of cases and plans failed: \(error)") }
         try await app.runService()
     }
 

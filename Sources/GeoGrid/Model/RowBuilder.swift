@@ -234,7 +234,7 @@ extension Layer {
         return result
     }
 
-    static func isISODate(_ s: String) -> Bool {
+    public static func isISODate(_ s: String) -> Bool {
         let b = Array(s.utf8)
         guard b.count == 10, b[4] == 45, b[7] == 45 else { return false }
         for i in [0, 1, 2, 3, 5, 6, 8, 9] where !(48...57).contains(b[i]) { return false }

@@ -63,9 +63,11 @@ extension PlanDesk {
     /// The impact of applying `id` now.
     public func impact(_ id: Int64) throws -> PlanImpact { try impact(try plan(id)) }
 
-    func impact(_ plan: Plan) throws -> PlanImpact {
+    /// With `day`, the grids of the communities are those in force that day, not the open ones (a plan's
+    /// grids coming into force on their effective day).
+    func impact(_ plan: Plan, day: String? = nil) throws -> PlanImpact {
         let geos = GEOSContext()
-        let open = try openGrids()
+        let open = try openGrids(inForceOn: day)
         let replaced = Set(plan.grids.compactMap(\.code))
         let communities = Set(plan.communities)
         // The grids after: the open grids of the communities not redrawn, and the plan's.
@@ -152,17 +154,19 @@ extension PlanDesk {
         guard let day = WorkCalendar.day(effective) else { throw EditError(kind: .invalid, message: "effective must be a date YYYY-MM-DD, not '\(effective)'") }
         let today = self.today()
         guard effective >= today else { throw EditError(kind: .invalid, message: "effective \(effective) is in the past (today is \(today))") }
-        let errors = try check(plan).filter { $0.severity == .error }
-        guard errors.isEmpty else {
-            var e = EditError(kind: .conflict, message: "plan \(id) has \(errors.count) error(s): \(errors.prefix(3).map(\.message).joined(separator: "; "))")
-            e.stage = "draft"
-            throw e
-        }
-        let impact = try self.impact(plan)
         let dayBefore = WorkCalendar.date(day - 1)
         let takesEffect = effective <= today
         let now = Timestamp.now.text
         return try store.write { db in
+            // Checked and measured under the write lock: no other write (of this process or another, which
+            // BEGIN IMMEDIATE shuts out) can change the grids between the check and the apply.
+            let errors = try check(plan).filter { $0.severity == .error }
+            guard errors.isEmpty else {
+                var e = EditError(kind: .conflict, message: "plan \(id) has \(errors.count) error(s): \(errors.prefix(3).map(\.message).joined(separator: "; "))")
+                e.stage = "draft"
+                throw e
+            }
+            let impact = try self.impact(plan)
             let open = try Self.openGrids(db, communities: nil)
             let openByCode = Dictionary(open.map { ($0.info.code, $0) }) { a, _ in a }
             var closed: [JSONValue] = [], inserted: [JSONValue] = []
@@ -204,6 +208,50 @@ extension PlanDesk {
             try Self.audit(db, token, plan: id, operation: "plan_apply", detail: .object([("effective", .string(effective))] + record))
             return try Self.load(db, id)!
         }
+    }
+
+    /// Brings into force every applied plan whose effective day has come (today in the store's clock) and
+    /// that has not yet taken effect: in one transaction each, buildings and open cases move to the grids in
+    /// force today (a history entry per case), the plan is marked in force and its record keeps the moves
+    /// (for rollback), with a `plan_in_force` event. The server runs this as each day begins; returns the
+    /// plans brought into force.
+    @discardableResult public func activateDuePlans() throws -> [Plan] {
+        let today = self.today()
+        let due: [Int64] = try store.read { db in
+            let s = try db.prepare("SELECT id FROM geogrid_plans WHERE status = 'applied' AND in_force = 0 AND effective <= ? ORDER BY effective, id")
+            try s.bind([.text(today)])
+            var ids: [Int64] = []
+            while try s.step() { ids.append(s.int64(0)) }
+            return ids
+        }
+        var done: [Plan] = []
+        for id in due {
+            var plan = try self.plan(id)
+            plan.grids = []
+            let impact = try self.impact(plan, day: today)
+            let clock = Token(id: 0, name: "GeoGrid (plan \(id) in force)", role: .admin, scopes: [], created: Timestamp.now.text)
+            let now = Timestamp.now.text
+            done.append(try store.write { db in
+                // Another process may have brought it into force since the read.
+                guard try db.scalar("SELECT in_force FROM geogrid_plans WHERE id = ?", [.integer(id)]).integer == 0 else { return try Self.load(db, id)! }
+                let moved = try Self.reassign(db, impact: impact, plan: id, token: clock, now: now)
+                let r = try db.prepare("SELECT record FROM geogrid_plans WHERE id = ?")
+                try r.bind([.integer(id)])
+                var record: [(String, JSONValue)] = []
+                if try r.step(), let text = r.text(0), case .object(let members)? = try? JSONParser.parse(text) { record = members }
+                record.removeAll { m in moved.contains { $0.0 == m.0 } }
+                record += moved
+                let u = try db.prepare("UPDATE geogrid_plans SET in_force = 1, updated = ?, record = ? WHERE id = ?")
+                try u.bind([.text(now), .text(Self.jsonText(.object(record))), .integer(id)])
+                try u.step()
+                try Self.event(db, "plan_in_force", plan: id, [("effective", .string(plan.effective ?? today)),
+                    ("communities", .array(plan.communities.map(JSONValue.string))), ("buildings_moved", .number(Double(impact.buildings.count))),
+                    ("cases_moved", .number(Double(impact.cases.count)))], at: now)
+                try Self.audit(db, clock, plan: id, operation: "plan_in_force", detail: .object(moved))
+                return try Self.load(db, id)!
+            })
+        }
+        return done
     }
 
     /// Re-assigns buildings and open cases as the impact says; returns what was moved (for the record).
@@ -306,7 +354,7 @@ extension PlanDesk {
             let u = try db.prepare("UPDATE geogrid_plans SET status = 'rolled_back', rolled_back_by = ?, updated = ? WHERE id = ?")
             try u.bind([.integer(newID), .text(now), .integer(id)])
             try u.step()
-            try Self.event(db, "plan_rolled_back", plan: id, [("rollback_plan_id", .number(Double(newID)))], at: now)
+            try Self.event(db, "plan_rolled_back", plan: id, [("rollback_plan_id", .number(Double(newID))), ("communities", .array(plan.communities.map(JSONValue.string)))], at: now)
             try Self.audit(db, token, plan: id, operation: "plan_rollback", detail: .object([("rollback_plan_id", .number(Double(newID)))]))
             return try Self.load(db, newID)!
         }

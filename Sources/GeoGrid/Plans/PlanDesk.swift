@@ -9,7 +9,7 @@ public struct PlanDesk: Sendable {
 
     public init(store: GeoStore, today: (@Sendable () -> String)? = nil) {
         self.store = store
-        self.today = today ?? { PlanDesk.localDay(Date()) }
+        self.today = today ?? { store.today }
     }
 
     public static func localDay(_ date: Date, timeZone: TimeZone = .current) -> String {
@@ -109,15 +109,17 @@ public struct PlanDesk: Sendable {
         var extra: String?
     }
 
-    func openGrids(communities: Set<String>? = nil) throws -> [OpenGrid] {
-        try store.read { db in try Self.openGrids(db, communities: communities) }
+    func openGrids(communities: Set<String>? = nil, inForceOn day: String? = nil) throws -> [OpenGrid] {
+        try store.read { db in try Self.openGrids(db, communities: communities, inForceOn: day) }
     }
 
-    static func openGrids(_ db: Connection, communities: Set<String>?) throws -> [OpenGrid] {
+    /// The open grids; with `day`, the grids in force on that day instead.
+    static func openGrids(_ db: Connection, communities: Set<String>?, inForceOn day: String? = nil) throws -> [OpenGrid] {
         let s = try db.prepare("""
             SELECT id, code, name, worker_name, worker_phone, households, population, community_code, valid_from, extra_properties, geom FROM grids
-            WHERE valid_to IS NULL ORDER BY code
+            WHERE \(day == nil ? "valid_to IS NULL" : "(valid_from IS NULL OR valid_from <= ?1) AND (valid_to IS NULL OR valid_to >= ?1)") ORDER BY code
             """)
+        if let day { try s.bind(.text(day), at: 1) }
         var out: [OpenGrid] = []
         while try s.step() {
             let community = s.text(7) ?? ""

@@ -76,6 +76,8 @@ public struct Locator: Sendable {
     let fallbacks: [(index: PolygonIndex, answers: [LocateResult])]
     /// The answers, made once: per grid, and per area for the points in no grid.
     let gridAnswers: [LocateResult]
+    /// The day (YYYY-MM-DD) whose grids in force it holds, when built from a store.
+    public internal(set) var day: String?
 
     public init(grids: [(GridInfo, Geometry)], areas: [(AreaInfo, Geometry)]) {
         self.grids = grids.map(\.0)

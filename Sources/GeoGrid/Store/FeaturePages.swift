@@ -14,6 +14,9 @@ public struct FeatureQuery: Sendable {
     public var sortBy: [(property: String, ascending: Bool)] = []
     public var limit: Int
     public var offset: Int = 0
+    /// Features in force at some day of this interval of dates (YYYY-MM-DD, nil for open), by their
+    /// `valid_from`/`valid_to` (OGC `datetime`): the grids of a day, or of a year.
+    public var inForce: (from: String?, to: String?)?
 
     public init(layer: Layer, limit: Int) {
         self.layer = layer
@@ -53,6 +56,19 @@ extension GeoStore {
                     conditions.append("json_extract(\(Layer.extraColumn), ?) IN (?, ?)")
                     let number = Double(f.value).map(FieldValue.real) ?? (f.value == "true" ? .integer(1) : f.value == "false" ? .integer(0) : .text(f.value))
                     binds += [.text("$.\"\(f.field)\""), .text(f.value), number]
+                }
+            }
+            if let (from, to) = q.inForce {
+                guard let vf = fields.first(where: { $0.name == "valid_from" }), let vt = fields.first(where: { $0.name == "valid_to" }) else {
+                    throw StoreError("\(layer.name) has no valid_from and valid_to: datetime selects by them")
+                }
+                if let to {
+                    conditions.append("(\(vf.column) IS NULL OR \(vf.column) <= ?)")
+                    binds.append(.text(to))
+                }
+                if let from {
+                    conditions.append("(\(vt.column) IS NULL OR \(vt.column) >= ?)")
+                    binds.append(.text(from))
                 }
             }
             // No WHERE at all when nothing narrows the page: SQLite then counts with its fast path (OP_Count, no

@@ -32,6 +32,15 @@ public final class GeoStore: Sendable {
     let incidentConfigCache = Mutex<IncidentConfig?>(nil)
     /// SQLite's data_version as the writer last saw it (see `followExternalWrites`).
     private let seenDataVersion = Mutex<Int64?>(nil)
+    /// Where `today` comes from when not the system clock (tests).
+    private let dayClock = Mutex<(@Sendable () -> String)?>(nil)
+
+    /// Today in the city (YYYY-MM-DD, the machine's time zone): the day whose grids are in force for
+    /// locate, the tiles and the grids of new cases.
+    public var today: String { dayClock.withLock { $0 }?() ?? PlanDesk.localDay(Date()) }
+
+    /// Makes `clock` the source of `today` (nil: the system clock again).
+    public func setDayClock(_ clock: (@Sendable () -> String)?) { dayClock.withLock { $0 = clock } }
 
     /// A connection with exclusive use guaranteed by the store: the writer behind its mutex, a reader
     /// taken out of the pool by one caller and returned after. Never escapes the store.

@@ -30,6 +30,11 @@ final class QueryIndexCache: Sendable {
         try cached(\.locator, build)
     }
 
+    /// Puts a locator of a new day in place of the one of `ifDay` (unless another thread already did).
+    func replaceLocator(_ fresh: Locator, ifDay day: String?) {
+        state.withLock { if $0.locator?.day == day { $0.locator = fresh } }
+    }
+
     func shapes(_ layer: Layer, _ build: () throws -> LayerIndex) rethrows -> LayerIndex {
         try cached(\.shapes[layer], build)
     }
@@ -76,25 +81,30 @@ public struct QueryIndexStatus: Sendable, Equatable {
 }
 
 extension GeoStore {
-    /// The grid/community locator, built from the store on first use. Grids count when in force today:
-    /// `valid_from` empty or not after today, `valid_to` empty or not before today.
+    /// The grid/community locator of the grids in force today (`valid_from` empty or not after today,
+    /// `valid_to` empty or not before today), built from the store on first use and again when the day turns.
     public func locator() throws -> Locator {
-        try queryIndexes.locator(freshLocator)
+        let today = self.today
+        let found = try queryIndexes.locator(freshLocator)
+        if found.day == nil || found.day == today { return found }
+        // A new day: grids of a plan effective today come into force, those it closed leave.
+        let fresh = try freshLocator()
+        queryIndexes.replaceLocator(fresh, ifDay: found.day)
+        return fresh
     }
 
     /// The locator read from the store now, bypassing the cache.
-    func freshLocator() throws -> Locator { try read { try Self.buildLocator($0) } }
+    func freshLocator() throws -> Locator { try read { try Self.buildLocator($0, day: today) } }
 
     /// The locator of the grids in force on `day` (YYYY-MM-DD): as-of answers, so that a case of last year is
     /// judged in last year's grids. Read from the file (grids' closed rows are not in the live indexes).
     public func locator(on day: String) throws -> Locator {
         guard Layer.isISODate(day) else { throw StoreError("'\(day)' is not a date YYYY-MM-DD") }
-        if day == PlanDesk.localDay(Date()) { return try locator() }
+        if day == today { return try locator() }
         return try read { try Self.buildLocator($0, day: day) }
     }
 
-    static func buildLocator(_ db: Connection, day: String? = nil) throws -> Locator {
-                let today = day ?? PlanDesk.localDay(Date())
+    static func buildLocator(_ db: Connection, day today: String) throws -> Locator {
                 var grids: [(GridInfo, Geometry)] = []
                 let g = try db.prepare("""
                     SELECT id, code, name, worker_name, worker_phone, households, population, community_code, geom FROM grids
@@ -112,7 +122,9 @@ extension GeoStore {
                     guard let level = c.text(2).flatMap(AreaLevel.init(rawValue:)) else { continue }
                     areas.append((AreaInfo(code: c.text(0) ?? "", name: c.text(1), level: level), try Self.geometry(c, 3)))
                 }
-                return Locator(grids: grids, areas: areas)
+                var locator = Locator(grids: grids, areas: areas)
+                locator.day = today
+                return locator
     }
 
     /// The nearest-resource index, built from the store on first use.
@@ -217,7 +229,7 @@ extension GeoStore {
     {
         var next = state
         var change = StoreChange()
-        if next.locator != nil && (changes.touches(.grids) || changes.touches(.communities)) { next.locator = try Self.buildLocator(db) }
+        if next.locator != nil && (changes.touches(.grids) || changes.touches(.communities)) { next.locator = try Self.buildLocator(db, day: today) }
         for (layer, index) in state.points where changes.touches(layer) {
             if let ids = changes.rows[layer] {
                 next.points[layer] = index.applying(ids: ids, rows: try Self.pointRows(db, layer, ids: ids))

@@ -1,0 +1,151 @@
+import Foundation
+import GeoGrid
+import Logging
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import TileServer
+
+/// A plan applied with tomorrow's date takes effect when the day turns, with no other command: the server's
+/// own clock thread brings it into force. The server runs in this process on 127.0.0.1 with the store's day
+/// clock under the test's control; answers are asked of it over HTTP with curl, the map's tiles decoded by
+/// mapbox-vector-tile and the buildings' grids judged by SpatiaLite.
+@Suite(.enabled(if: venvPython != nil && which("curl") != nil, "needs .venv-test (scripts/setup.sh test) and curl"))
+struct PlanDayTests {
+    static let grid = "910091002001001"
+    static let community = "910091002001"
+    static let east = "910091002001002"
+
+    @Test func aPlanDatedTomorrowTakesEffectWhenTheDayTurns() async throws {
+        let dir = TemporaryDirectory()
+        let db = try demoStore(dir)
+        let store = try GeoStore(path: db)
+        let realToday = PlanDesk.localDay(Date())
+        let day = Mutex(realToday)
+        store.setDayClock { day.withLock { $0 } }
+        let tomorrow = WorkCalendar.date(WorkCalendar.day(realToday)! + 1)
+        try store.prepareQueryIndexes()
+
+        // Open cases spread across the coming boundary, and the split proposed and applied from tomorrow.
+        let cases = IncidentDesk(store: store)
+        for i in 0..<10 { _ = try cases.report(IncidentReport(position: Position(24.9400 + Double(i) * 0.0004, 60.16466), category: "E0102"), by: .local()) }
+        let (west, eastHalf): (String, String) = try store.read { db in
+            let s = try db.prepare("""
+                SELECT AsGeoJSON(ST_Intersection(geom, BuildMbr(24.93, 60.16, 24.9418, 60.17, 4326))),
+                AsGeoJSON(ST_Intersection(geom, BuildMbr(24.9418, 60.16, 24.95, 60.17, 4326))) FROM grids WHERE code = ?
+                """)
+            try s.bind([.text(Self.grid)])
+            _ = try s.step()
+            return (s.text(0)!, s.text(1)!)
+        }
+        let desk = PlanDesk(store: store)
+        let plan = try desk.create(try JSONParser.parse("""
+            {"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"\(Self.grid)"},"geometry":\(west)},
+            {"type":"Feature","properties":{"code":"\(Self.east)","worker_name":"East"},"geometry":\(eastHalf)}]}
+            """), title: "from tomorrow", assignCodes: false, by: .local())
+        let applied = try desk.apply(plan.id, effective: tomorrow, by: .local())
+        #expect(applied.status == .applied && !applied.inForce)
+        let gridsBefore = try Self.grids(store)
+
+        let server = GeoGridServer(store: store, configuration: ServerConfiguration(host: "127.0.0.1", port: 0, tileCacheBytes: 16 << 20))
+        let port = Mutex(0)
+        let app = server.application(logger: Logger(label: "test")) { p in port.withLock { $0 = p } }
+        let running = Task { try await app.runService() }
+        let clock = server.startIncidentClock()
+        defer {
+            clock.stop()
+            running.cancel()
+        }
+        // Other suites' tests may hold the cooperative threads the server runs on for a while: wait, without
+        // holding one (every blocking call below runs on a dispatch thread).
+        let deadline = Date().addingTimeInterval(180)
+        while port.withLock({ $0 }) == 0 && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        let base = "http://127.0.0.1:\(port.withLock { $0 })"
+
+        let p = GEOSContext().representativePoint(try GeoJSON.geometry(from: try JSONParser.parse(eastHalf)))!
+        let f = TileID.worldFraction(p)
+        let tileURL = "\(base)/tiles/grids/15/\(Int(f.x * 32768))/\(Int(f.y * 32768)).mvt"
+        @Sendable func code(_ query: String) async throws -> String? {
+            let r = try await Self.offPool { try curl("\(base)/locate?lon=\(p.lon)&lat=\(p.lat)\(query)") }
+            return ((try r.json() as? [String: Any])?["grid"] as? [String: Any])?["code"] as? String
+        }
+        func locate() async throws -> String? { try await code("") }
+        @Sendable func tileCodes() throws -> [String] {
+            let file = dir.path("tile-\(UUID().uuidString).mvt")
+            let r = try runProcess(which("curl") ?? "/usr/bin/curl", ["-sS", "-o", file, "--max-time", "30", tileURL])
+            try #require(r.status == 0)
+            let script = """
+                import sys, json, mapbox_vector_tile
+                t = mapbox_vector_tile.decode(open(sys.argv[1], 'rb').read())
+                print(json.dumps(sorted(f['properties']['code'] for f in t.get('grids', {}).get('features', []) if f['properties']['code'].startswith(sys.argv[2]))))
+                """
+            let out = try runProcess(venvPython!, ["-c", script, file, Self.community])
+            try #require(out.status == 0, "\(out.stderr)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String])
+        }
+        // Today: the old grid everywhere, on the map too (and that tile now cached).
+        #expect(try await locate() == Self.grid)
+        #expect(try await Self.offPool(tileCodes) == [Self.grid])
+        #expect(try Self.grids(store) == gridsBefore)
+
+        // Midnight. Within a few seconds the server has brought the plan into force by itself.
+        day.withLock { $0 = tomorrow }
+        var inForce = false
+        let waitUntil = Date().addingTimeInterval(120)
+        while !inForce && Date() < waitUntil {
+            try await Task.sleep(for: .milliseconds(100))
+            let r = try await Self.offPool { try curl("\(base)/plans/\(plan.id)") }
+            inForce = (try r.json() as? [String: Any])?["in_force"] as? Bool == true
+        }
+        #expect(inForce)
+        #expect(try await locate() == Self.east)
+        #expect(try await Self.offPool(tileCodes) == [Self.grid, Self.east])
+        // Buildings and open cases in the grids SpatiaLite says hold them (point on surface / the point).
+        let expected: [String: [Int64: String]] = try store.read { db in
+            var out: [String: [Int64: String]] = [:]
+            for (table, point) in [("buildings", "ST_PointOnSurface(t.geom)"), ("incidents", "t.geom")] {
+                let s = try db.prepare("""
+                    SELECT t.id, g.code FROM \(table) t JOIN grids g ON g.community_code = ? AND g.valid_from = ? AND ST_Within(\(point), g.geom)
+                    \(table == "incidents" ? "WHERE t.open = 1" : "")
+                    """)
+                try s.bind([.text(Self.community), .text(tomorrow)])
+                while try s.step() { out[table, default: [:]][s.int64(0)] = s.text(1)! }
+            }
+            return out
+        }
+        let after = try Self.grids(store)
+        #expect(expected["buildings"]?.values.contains(Self.east) == true && expected["incidents"]?.values.contains(Self.east) == true)
+        for (table, rows) in expected { for (id, code) in rows { #expect(after[table]?[id] == code, "\(table) \(id)") } }
+        let movedCases = (after["incidents"] ?? [:]).filter { gridsBefore["incidents"]?[$0.key] != $0.value }.count
+        let regrids = try store.read { try $0.scalar("SELECT count(*) FROM geogrid_incident_history WHERE action = 'regrid'").integer }
+        #expect(regrids == Int64(movedCases) && movedCases > 0)
+        let events = try store.read { try $0.scalar("SELECT count(*) FROM geogrid_events WHERE kind = 'plan_in_force'").integer }
+        #expect(events == 1)
+        // As of yesterday (the real today), still the old grid.
+        #expect(try await code("&at=\(realToday)") == Self.grid)
+
+        // Rolled back on its first day: every building and case back where it was.
+        _ = try desk.rollback(plan.id, by: .local())
+        #expect(try Self.grids(store) == gridsBefore)
+        #expect(try await locate() == Self.grid)
+    }
+
+    /// Runs blocking work (curl, Python) on a dispatch thread, so that the in-process server keeps the
+    /// cooperative threads it needs.
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { c in DispatchQueue.global().async { c.resume(with: Result { try body() }) } }
+    }
+
+    /// Buildings' and open cases' grid codes, by table and id.
+    static func grids(_ store: GeoStore) throws -> [String: [Int64: String]] {
+        try store.read { db in
+            var out: [String: [Int64: String]] = [:]
+            for table in ["buildings", "incidents"] {
+                let s = try db.prepare("SELECT id, grid_code FROM \(table)\(table == "incidents" ? " WHERE open = 1" : "")")
+                while try s.step() { out[table, default: [:]][s.int64(0)] = s.text(1) ?? "" }
+            }
+            return out
+        }
+    }
+}
