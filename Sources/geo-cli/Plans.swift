@@ -30,19 +30,32 @@ struct PlanCommand: ParsableCommand {
     }
 
     struct Check: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The plan's findings (errors block apply); exits non-zero when there is an error.")
+        static let configuration = CommandConfiguration(
+            abstract: "The plan's findings (errors block apply), or with --city those of the grids in force; exits non-zero when there is an error.")
         @OptionGroup var store: StoreOptions
-        @Argument var id: Int64
+        @Argument(help: "The plan's id (not with --city).") var id: Int64?
+        @Flag(help: "Check the grids in force in every community (or those given with --community) instead of a plan.") var city = false
+        @Option(help: "With --city: only this community (repeatable).") var community: [String] = []
         @Flag(help: "Print {\"findings\": […]} as JSON.") var json = false
 
+        func validate() throws {
+            guard (id == nil) == city else { throw ValidationError("give a plan's id, or --city (not both)") }
+            guard community.isEmpty || city else { throw ValidationError("--community goes with --city") }
+        }
+
         func run() throws {
-            let findings = try PlanDesk(store: try store.openForWork()).check(id)
+            let desk = PlanDesk(store: try store.openForWork())
+            let start = Date()
+            let findings = try id.map { try desk.check($0) } ?? desk.checkCity(communities: community.isEmpty ? nil : community)
+            let subject = id.map { "plan \($0)" } ?? "the grids in force"
             if json {
-                printJSON(.object([("plan", .number(Double(id))), ("findings", .array(findings.map(\.json)))]))
+                printJSON(.object((id.map { [("plan", JSONValue.number(Double($0)))] } ?? []) + [("findings", .array(findings.map(\.json)))]))
             } else if findings.isEmpty {
-                print("plan \(id): no findings")
+                print("\(subject): no findings")
             } else {
                 printTable(["severity", "kind", "grids", "message"], findings.map { [$0.severity.rawValue, $0.kind, $0.grids.joined(separator: " "), $0.message] })
+                let errors = findings.filter { $0.severity == .error }.count
+                print("\(subject): \(errors) error(s), \(findings.count - errors) warning(s) in \(String(format: "%.2f", Date().timeIntervalSince(start))) s")
             }
             if findings.contains(where: { $0.severity == .error }) { throw ExitCode(1) }
         }

@@ -19,6 +19,31 @@ extension GEOSContext {
     /// `g` grown (or, with a negative distance, shrunk) by `distance`, with round joins.
     public func buffer(_ g: GEOSGeometry, _ distance: Double) -> GEOSGeometry? { wrap(GEOSBuffer_r(handle, g.handle, distance, 8)) }
 
+    /// `g` grown or shrunk by `distance` with mitred joins (limit 5): the corners stay corners, so a shrink and
+    /// a grow of a shape with nothing narrow give the shape back, without the arcs (and vertices) round joins add.
+    public func mitredBuffer(_ g: GEOSGeometry, _ distance: Double) -> GEOSGeometry? {
+        wrap(GEOSBufferWithStyle_r(handle, g.handle, distance, 1, Int32(GEOSBUF_CAP_FLAT.rawValue), Int32(GEOSBUF_JOIN_MITRE.rawValue), 5))
+    }
+
+    /// The union of polygons that form a coverage (edges matched, interiors disjoint), by GEOS's coverage
+    /// union, which only dissolves shared edges; nil when GEOS cannot (then a unary union is the way).
+    public func coverageUnion(_ parts: [Geometry]) -> GEOSGeometry? {
+        guard !parts.isEmpty, let all = makeGeometry(.multiPolygon(parts.flatMap(\.polygons))) else { return nil }
+        defer { GEOSGeom_destroy_r(handle, all) }
+        return wrap(GEOSCoverageUnion_r(handle, all))
+    }
+
+    /// A geometry prepared for repeated containment tests (GEOS builds its edge index once).
+    public func prepare(_ g: GEOSGeometry) -> GEOSPrepared? {
+        GEOSPrepare_r(handle, g.handle).map { GEOSPrepared(handle: $0, base: g, context: self) }
+    }
+
+    /// Whether `g` lies in the prepared geometry's interior, touching its boundary nowhere.
+    public func containsProperly(_ p: GEOSPrepared, _ g: GEOSGeometry) -> Bool { GEOSPreparedContainsProperly_r(handle, p.handle, g.handle) == 1 }
+
+    /// Whether every point of `g` lies in the prepared geometry (its boundary included).
+    public func covers(_ p: GEOSPrepared, _ g: GEOSGeometry) -> Bool { GEOSPreparedCovers_r(handle, p.handle, g.handle) == 1 }
+
     public func area(_ g: GEOSGeometry) -> Double {
         var a = 0.0
         return GEOSArea_r(handle, g.handle, &a) == 1 ? a : 0
@@ -95,4 +120,19 @@ public struct LocalFrame: Sendable {
     public func degrees(_ p: Position) -> Position { Position(origin.lon + p.lon / scale.lon, origin.lat + p.lat / scale.lat) }
     public func metres(_ g: Geometry) -> Geometry { g.mapPositions(metres) }
     public func degrees(_ g: Geometry) -> Geometry { g.mapPositions(degrees) }
+}
+
+/// A prepared geometry: its base is kept alive as long as it is.
+public final class GEOSPrepared {
+    let handle: OpaquePointer
+    let base: GEOSGeometry
+    let context: GEOSContext
+
+    init(handle: OpaquePointer, base: GEOSGeometry, context: GEOSContext) {
+        self.handle = handle
+        self.base = base
+        self.context = context
+    }
+
+    deinit { GEOSPreparedGeom_destroy_r(context.handle, handle) }
 }

@@ -67,7 +67,7 @@ extension PlanDesk {
     /// grids coming into force on their effective day).
     func impact(_ plan: Plan, day: String? = nil) throws -> PlanImpact {
         let geos = GEOSContext()
-        let open = try openGrids(inForceOn: day)
+        let open = try openGrids(communities: plan.touchedCommunities, inForceOn: day)
         let replaced = Set(plan.grids.compactMap(\.code))
         let communities = Set(plan.communities)
         // The grids after: the open grids of the communities not redrawn, and the plan's.
@@ -167,7 +167,7 @@ extension PlanDesk {
                 throw e
             }
             let impact = try self.impact(plan)
-            let open = try Self.openGrids(db, communities: nil)
+            let open = try Self.openGrids(db, communities: plan.touchedCommunities)
             let openByCode = Dictionary(open.map { ($0.info.code, $0) }) { a, _ in a }
             var closed: [JSONValue] = [], inserted: [JSONValue] = []
             for g in plan.grids {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One problem a check found in a plan, with where it is, so a map or QGIS can show it.
 public struct PlanFinding: Sendable {
@@ -98,10 +99,33 @@ extension PlanDesk {
         return try check(plan)
     }
 
-    func check(_ plan: Plan) throws -> [PlanFinding] {
-        let geos = GEOSContext()
-        var findings: [PlanFinding] = []
+    /// The checks of a plan run over the grids in force themselves, community by community (`communities` nil:
+    /// every community of the communities layer): overlaps, gaps, slivers, parts outside, cut buildings, sizes,
+    /// codes, as if each community were redrawn exactly as it is. What a city audits before it plans.
+    public func checkCity(communities: [String]? = nil) throws -> [PlanFinding] {
         let open = try openGrids()
+        let all = try communities ?? store.read { db in
+            let s = try db.prepare("SELECT code FROM communities WHERE level = 'community' ORDER BY code")
+            var out: [String] = []
+            while try s.step() { if let c = s.text(0) { out.append(c) } }
+            return out
+        }
+        let wanted = Set(all)
+        let grids = open.filter { wanted.contains($0.info.communityCode) }.map { g in
+            PlanGrid(code: g.info.code, action: .change, name: g.info.name, workerName: g.info.workerName, workerPhone: g.info.workerPhone,
+                households: g.info.households, population: g.info.population, extra: g.extra, geometry: g.geometry)
+        }
+        let plan = Plan(id: 0, title: "the grids in force", status: .draft, communities: all, created: "", createdBy: nil, updated: "", effective: nil,
+            appliedAt: nil, appliedBy: nil, inForce: false, rollbackOf: nil, rolledBackBy: nil, grids: grids)
+        return try check(plan, open: open)
+    }
+
+    func check(_ plan: Plan, open given: [OpenGrid]? = nil) throws -> [PlanFinding] {
+        var findings: [PlanFinding] = []
+        let open = try given ?? openGrids(communities: plan.touchedCommunities)
+        let openByCommunity = Dictionary(grouping: open, by: \.info.communityCode)
+        let plannedByCommunity = Dictionary(grouping: plan.grids.filter { $0.communityCode != nil }, by: { $0.communityCode! })
+        let uncoded = plan.grids.filter { $0.communityCode == nil }
         let openByCode = Dictionary(open.map { ($0.info.code, $0) }) { a, _ in a }
         let document = try store.read { try $0.scalar("SELECT value FROM geogrid_config WHERE name = 'plans'").text }.flatMap { try? JSONParser.parse($0) }
         let buildings = try store.shapeIndex(.buildings)
@@ -129,8 +153,11 @@ extension PlanDesk {
             }
         }
 
-        for community in plan.communities {
-            let settings = try PlanCheckSettings(document: document, community: community)
+        /// One community's mosaic: validity, codes' prefixes, parts outside, overlaps, gaps, slivers, cut buildings,
+        /// sizes and the number of grids.
+        @Sendable func checkCommunity(_ community: String, _ geos: GEOSContext) throws -> [PlanFinding] {
+            var findings: [PlanFinding] = []
+                let settings = try PlanCheckSettings(document: document, community: community)
             let boundary = try store.read { db -> Geometry? in
                 let s = try db.prepare("SELECT geom FROM communities WHERE code = ? AND level = 'community'")
                 try s.bind([.text(community)])
@@ -139,13 +166,13 @@ extension PlanDesk {
             guard let boundary, let box = boundary.bbox else {
                 findings.append(PlanFinding(kind: "unknown_community", severity: .error, grids: plan.grids.compactMap(\.code).filter { $0.hasPrefix(community) },
                     message: "community \(community) is not in the store's communities layer"))
-                continue
+                return findings
             }
             let frame = LocalFrame(Position((box.minX + box.maxX) / 2, (box.minY + box.maxY) / 2))
-            let planned = plan.grids.filter { $0.communityCode == community || ($0.code == nil && $0.geometry.map { g in
-                geos.representativePoint(g).map { locator.locate($0).community?.code == community } ?? false } ?? false) }
+            let planned = (plannedByCommunity[community] ?? []) + uncoded.filter { $0.code == nil && $0.geometry.map { g in
+                geos.representativePoint(g).map { locator.locate($0).community?.code == community } ?? false } ?? false }
             let replaced = Set(planned.compactMap(\.code))
-            var members: [MosaicGrid] = open.filter { $0.info.communityCode == community && !replaced.contains($0.info.code) }
+            var members: [MosaicGrid] = (openByCommunity[community] ?? []).filter { !replaced.contains($0.info.code) }
                 .map { .init(code: $0.info.code, geometry: $0.geometry, fromPlan: false) }
             members += planned.filter { $0.action != .retire }.compactMap { g in
                 g.geometry.map { .init(code: g.code, geometry: $0, fromPlan: true) }
@@ -174,10 +201,12 @@ extension PlanDesk {
                         message: "grid \(code)'s code says community \(gc.community) but it lies in \(lies ?? community)", geometry: .point(p)))
                 }
             }
-            guard let parent = geos.geometry(frame.metres(boundary)) else { continue }
+            guard let parent = geos.geometry(frame.metres(boundary)) else { return findings }
 
-            // Parts outside the community.
+            // Parts outside the community (none where the community, prepared, covers the grid).
+            let preparedParent = geos.prepare(parent)
             for (m, g) in valid where m.fromPlan {
+                if let preparedParent, geos.covers(preparedParent, g) { continue }
                 guard let outside = geos.difference(g, parent) else { continue }
                 let area = geos.area(outside)
                 if area > tol {
@@ -188,11 +217,13 @@ extension PlanDesk {
             }
             // Overlaps between grids (pairs whose boxes meet), at least one of them from the plan.
             let boxes = valid.map { $0.member.geometry.bbox ?? .empty }
+            var overlapping = false
             for i in valid.indices {
                 for j in valid.indices where j > i && boxes[i].intersects(boxes[j]) && (valid[i].member.fromPlan || valid[j].member.fromPlan) {
                     guard let both = geos.intersection(valid[i].metric, valid[j].metric) else { continue }
                     let parts = geos.polygons(both)
                     let area = geos.area(both)
+                    if area > 0 { overlapping = true }
                     if area > tol && !parts.isEmpty {
                         findings.append(PlanFinding(kind: "overlap", severity: .error, grids: [label(valid[i].member), label(valid[j].member)],
                             message: "grids \(label(valid[i].member)) and \(label(valid[j].member)) overlap by \(Self.squareMetres(area))",
@@ -200,8 +231,10 @@ extension PlanDesk {
                     }
                 }
             }
-            // Gaps: parts of the community no grid covers.
-            if let covered = geos.union(valid.map { frame.metres($0.member.geometry) }), let uncovered = geos.difference(parent, covered) {
+            // Gaps: parts of the community no grid covers. Grids that do not overlap form a coverage, whose union
+            // GEOS makes by dissolving shared edges alone; else (or should that fail) a full union.
+            let metric = valid.map { frame.metres($0.member.geometry) }
+            if let covered = (overlapping ? nil : geos.coverageUnion(metric)) ?? geos.union(metric), let uncovered = geos.difference(parent, covered) {
                 for part in geos.polygons(uncovered) {
                     guard let pg = geos.geometry(.polygon(part)) else { continue }
                     let area = geos.area(pg)
@@ -217,7 +250,7 @@ extension PlanDesk {
             // Slivers: what an opening by half the width takes away.
             let half = settings.sliverWidthMetres / 2
             for (m, g) in valid where m.fromPlan && half > 0 {
-                guard let inner = geos.buffer(g, -half), let opened = geos.buffer(inner, half), let thin = geos.difference(g, opened) else { continue }
+                guard let inner = geos.mitredBuffer(g, -half), let opened = geos.mitredBuffer(inner, half), let thin = geos.difference(g, opened) else { continue }
                 let parts = geos.polygons(thin).filter { part in geos.geometry(.polygon(part)).map { geos.area($0) > max(tol, 4 * half * half) } ?? false }
                 if !parts.isEmpty {
                     let area = parts.compactMap { geos.geometry(.polygon($0)).map(geos.area) }.reduce(0, +)
@@ -229,6 +262,7 @@ extension PlanDesk {
             // Buildings: cut by a boundary, and where each goes (the grid holding its representative point).
             var totals = [Int: (households: Int64, population: Int64, buildings: Int)]()
             let hIndex = Layer.buildings.fields.firstIndex { $0.name == "households" }!, pIndex = Layer.buildings.fields.firstIndex { $0.name == "population" }!
+            var prepared: [Int: GEOSPrepared] = [:]
             for b in buildings.entries(intersecting: box) {
                 guard let point = geos.representativePoint(b.geometry) else { continue }
                 let home = valid.indices.first { boxes[$0].contains(point) && Self.contains(valid[$0].member.geometry, point) }
@@ -238,6 +272,11 @@ extension PlanDesk {
                     totals[home, default: (0, 0, 0)].buildings += 1
                 }
                 guard let bm = geos.geometry(frame.metres(b.geometry)) else { continue }
+                // Inside its grid, away from every boundary: not cut (most buildings; the grid is prepared once).
+                if let home {
+                    if prepared[home] == nil { prepared[home] = geos.prepare(valid[home].metric) }
+                    if let p = prepared[home], geos.containsProperly(p, bm) { continue }
+                }
                 let footprint = geos.area(bm)
                 var shares: [(Int, Double)] = []
                 for k in valid.indices where boxes[k].intersects(b.box) {
@@ -272,7 +311,26 @@ extension PlanDesk {
                     message: "community \(community) would have \(members.count) grids, outside \(range.lowerBound)–\(range.upperBound)", geometry: boundary,
                     members: [("count", .number(Double(members.count)))]))
             }
+            return findings
         }
+        // Communities are independent: a city's check runs them on every core, one GEOS context a thread.
+        let list = plan.communities
+        let workers = list.count >= 16 ? max(1, ProcessInfo.processInfo.activeProcessorCount) : 1
+        let results = Mutex([[PlanFinding]](repeating: [], count: list.count))
+        let failure = Mutex<String?>(nil)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let context = GEOSContext()
+            for i in stride(from: w, to: list.count, by: workers) {
+                do {
+                    let found = try checkCommunity(list[i], context)
+                    results.withLock { $0[i] = found }
+                } catch {
+                    failure.withLock { $0 = $0 ?? "\(error)" }
+                }
+            }
+        }
+        if let message = failure.withLock({ $0 }) { throw StoreError(message) }
+        findings += results.withLock { $0 }.flatMap { $0 }
         return findings
     }
 
@@ -298,3 +356,4 @@ extension PlanDesk {
     static func rounded(_ x: Double) -> Double { (x * 10).rounded() / 10 }
     static func squareMetres(_ a: Double) -> String { "\(rounded(a)) m²" }
 }
+

@@ -117,9 +117,11 @@ public struct PlanDesk: Sendable {
     static func openGrids(_ db: Connection, communities: Set<String>?, inForceOn day: String? = nil) throws -> [OpenGrid] {
         let s = try db.prepare("""
             SELECT id, code, name, worker_name, worker_phone, households, population, community_code, valid_from, extra_properties, geom FROM grids
-            WHERE \(day == nil ? "valid_to IS NULL" : "(valid_from IS NULL OR valid_from <= ?1) AND (valid_to IS NULL OR valid_to >= ?1)") ORDER BY code
+            WHERE \(day == nil ? "valid_to IS NULL" : "(valid_from IS NULL OR valid_from <= ?1) AND (valid_to IS NULL OR valid_to >= ?1)")
+            \(communities == nil ? "" : "AND community_code IN (SELECT value FROM json_each(?2))") ORDER BY code
             """)
         if let day { try s.bind(.text(day), at: 1) }
+        if let communities { try s.bind(.text(jsonText(.array(communities.sorted().map(JSONValue.string)))), at: 2) }
         var out: [OpenGrid] = []
         while try s.step() {
             let community = s.text(7) ?? ""
