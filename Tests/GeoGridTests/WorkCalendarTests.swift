@@ -104,4 +104,17 @@ import Testing
             #expect(throws: FeatureProblem.self) { try WorkCalendar.parse(json: bad) }
         }
     }
+
+    /// The local day by arithmetic (what locate asks for every point) agrees with Foundation's formatter, in zones
+    /// east and west of UTC and across a daylight-saving change.
+    @Test func theLocalDayAgreesWithTheFormatter() throws {
+        var rng = SeededRandom(seed: 5)
+        for zone in ["Asia/Shanghai", "America/Los_Angeles", "Europe/Helsinki", "UTC", "Pacific/Kiritimati"] {
+            let tz = try #require(TimeZone(identifier: zone))
+            for _ in 0..<300 {
+                let date = Date(timeIntervalSince1970: rng.next(in: 1_700_000_000...1_900_000_000))
+                #expect(PlanDesk.localDay(date, timeZone: tz) == ISO8601DateFormatter.string(from: date, timeZone: tz, formatOptions: [.withFullDate]), "\(zone) \(date)")
+            }
+        }
+    }
 }

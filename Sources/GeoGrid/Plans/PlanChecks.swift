@@ -89,6 +89,10 @@ struct MosaicGrid {
     var code: String?
     var geometry: Geometry
     var fromPlan: Bool
+    /// Drawn anew by the plan (or audited): what only a grid's own shape decides (slivers, parts outside, cut
+    /// buildings, overlaps with its neighbours) is checked for these; a grid the plan keeps as it is cannot
+    /// have changed in those respects.
+    var changed: Bool
 }
 
 extension PlanDesk {
@@ -117,10 +121,11 @@ extension PlanDesk {
         }
         let plan = Plan(id: 0, title: "the grids in force", status: .draft, communities: all, created: "", createdBy: nil, updated: "", effective: nil,
             appliedAt: nil, appliedBy: nil, inForce: false, rollbackOf: nil, rolledBackBy: nil, grids: grids)
-        return try check(plan, open: open)
+        return try check(plan, open: open, audit: true)
     }
 
-    func check(_ plan: Plan, open given: [OpenGrid]? = nil) throws -> [PlanFinding] {
+    /// With `audit`, every grid of the plan is checked as drawn anew, also where it equals the grid in force.
+    func check(_ plan: Plan, open given: [OpenGrid]? = nil, audit: Bool = false) throws -> [PlanFinding] {
         var findings: [PlanFinding] = []
         let open = try given ?? openGrids(communities: plan.touchedCommunities)
         let openByCommunity = Dictionary(grouping: open, by: \.info.communityCode)
@@ -172,10 +177,13 @@ extension PlanDesk {
             let planned = (plannedByCommunity[community] ?? []) + uncoded.filter { $0.code == nil && $0.geometry.map { g in
                 geos.representativePoint(g).map { locator.locate($0).community?.code == community } ?? false } ?? false }
             let replaced = Set(planned.compactMap(\.code))
+            let inForce = Dictionary((openByCommunity[community] ?? []).map { ($0.info.code, $0) }) { a, _ in a }
             var members: [MosaicGrid] = (openByCommunity[community] ?? []).filter { !replaced.contains($0.info.code) }
-                .map { .init(code: $0.info.code, geometry: $0.geometry, fromPlan: false) }
+                .map { .init(code: $0.info.code, geometry: $0.geometry, fromPlan: false, changed: false) }
             members += planned.filter { $0.action != .retire }.compactMap { g in
-                g.geometry.map { .init(code: g.code, geometry: $0, fromPlan: true) }
+                g.geometry.map { geometry in
+                    .init(code: g.code, geometry: geometry, fromPlan: true, changed: audit || g.code.flatMap { code in inForce[code] }?.geometry != geometry)
+                }
             }
             let label = { (m: MosaicGrid) in m.code ?? "(no code)" }
             let tol = settings.toleranceSquareMetres
@@ -205,7 +213,7 @@ extension PlanDesk {
 
             // Parts outside the community (none where the community, prepared, covers the grid).
             let preparedParent = geos.prepare(parent)
-            for (m, g) in valid where m.fromPlan {
+            for (m, g) in valid where m.changed {
                 if let preparedParent, geos.covers(preparedParent, g) { continue }
                 guard let outside = geos.difference(g, parent) else { continue }
                 let area = geos.area(outside)
@@ -219,7 +227,7 @@ extension PlanDesk {
             let boxes = valid.map { $0.member.geometry.bbox ?? .empty }
             var overlapping = false
             for i in valid.indices {
-                for j in valid.indices where j > i && boxes[i].intersects(boxes[j]) && (valid[i].member.fromPlan || valid[j].member.fromPlan) {
+                for j in valid.indices where j > i && boxes[i].intersects(boxes[j]) && (valid[i].member.changed || valid[j].member.changed) {
                     guard let both = geos.intersection(valid[i].metric, valid[j].metric) else { continue }
                     let parts = geos.polygons(both)
                     let area = geos.area(both)
@@ -249,7 +257,7 @@ extension PlanDesk {
             }
             // Slivers: what an opening by half the width takes away.
             let half = settings.sliverWidthMetres / 2
-            for (m, g) in valid where m.fromPlan && half > 0 {
+            for (m, g) in valid where m.changed && half > 0 {
                 guard let inner = geos.mitredBuffer(g, -half), let opened = geos.mitredBuffer(inner, half), let thin = geos.difference(g, opened) else { continue }
                 let parts = geos.polygons(thin).filter { part in geos.geometry(.polygon(part)).map { geos.area($0) > max(tol, 4 * half * half) } ?? false }
                 if !parts.isEmpty {
@@ -263,6 +271,7 @@ extension PlanDesk {
             var totals = [Int: (households: Int64, population: Int64, buildings: Int)]()
             let hIndex = Layer.buildings.fields.firstIndex { $0.name == "households" }!, pIndex = Layer.buildings.fields.firstIndex { $0.name == "population" }!
             var prepared: [Int: GEOSPrepared] = [:]
+            let changedBoxes = valid.indices.filter { valid[$0].member.changed }.map { boxes[$0] }
             for b in buildings.entries(intersecting: box) {
                 guard let point = geos.representativePoint(b.geometry) else { continue }
                 let home = valid.indices.first { boxes[$0].contains(point) && Self.contains(valid[$0].member.geometry, point) }
@@ -271,6 +280,8 @@ extension PlanDesk {
                     totals[home, default: (0, 0, 0)].population += b.values[pIndex].integer ?? 0
                     totals[home, default: (0, 0, 0)].buildings += 1
                 }
+                // Only a boundary the plan draws can newly cut a building.
+                guard changedBoxes.contains(where: { $0.intersects(b.box) }) else { continue }
                 guard let bm = geos.geometry(frame.metres(b.geometry)) else { continue }
                 // Inside its grid, away from every boundary: not cut (most buildings; the grid is prepared once).
                 if let home {
@@ -284,7 +295,7 @@ extension PlanDesk {
                     let a = geos.area(part)
                     if a > tol && a >= settings.cutShare * footprint { shares.append((k, a)) }
                 }
-                guard shares.count > 1, shares.contains(where: { valid[$0.0].member.fromPlan }) else { continue }
+                guard shares.count > 1, shares.contains(where: { valid[$0.0].member.changed }) else { continue }
                 let names = shares.map { label(valid[$0.0].member) }
                 let goes = home.map { label(valid[$0].member) }
                 findings.append(PlanFinding(kind: "cut_building", severity: .warning, grids: names,

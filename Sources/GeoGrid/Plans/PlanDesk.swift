@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Boundary plans: proposals stored, edited, checked, previewed, applied with an effective date, and rolled
 /// back. Every write is one transaction with its audit rows; reads of the open grids come from the file.
@@ -12,9 +13,19 @@ public struct PlanDesk: Sendable {
         self.today = today ?? { store.today }
     }
 
+    /// The day of `date` in `timeZone` (YYYY-MM-DD). Asked on every locate (the grids in force today), so the
+    /// zone's offset is looked up once a minute at most, and the date made by arithmetic, not a formatter.
     public static func localDay(_ date: Date, timeZone: TimeZone = .current) -> String {
-        ISO8601DateFormatter.string(from: date, timeZone: timeZone, formatOptions: [.withFullDate])
+        let t = date.timeIntervalSince1970
+        let offset: Int = offsetCache.withLock { c in
+            if let c, c.zone == timeZone, abs(t - c.at) < 60 { return c.offset }
+            let o = timeZone.secondsFromGMT(for: date)
+            c = (timeZone, t, o)
+            return o
+        }
+        return WorkCalendar.date(Int64(((t + Double(offset)) / 86_400).rounded(.down)))
     }
+    private static let offsetCache = Mutex<(zone: TimeZone, at: Double, offset: Int)?>(nil)
 
     // MARK: Proposals
 
