@@ -7,7 +7,7 @@ import GeoGrid
 struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan", abstract: "Boundary plans: propose, check, preview, apply with an effective date, roll back.",
-        subcommands: [Create.self, Check.self, Diff.self, Apply.self, Rollback.self, History.self])
+        subcommands: [Create.self, Check.self, Diff.self, Apply.self, Rollback.self, History.self, Settings.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -134,6 +134,34 @@ struct PlanCommand: ParsableCommand {
                 [String(p.id), p.status.rawValue + (p.rollbackOf.map { " (undoes \($0))" } ?? ""), p.effective ?? "-", p.appliedBy ?? "-",
                     p.communities.joined(separator: " "), String(p.grids.count), p.title ?? ""]
             })
+        }
+    }
+
+    struct Settings: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the checks' thresholds in force, or load a `plans` document (JSON) that replaces them.",
+            discussion: """
+                {"tolerance_m2": 1, "sliver_width_m": 2, "cut_share": 0.02, "size": {"preset": "households_200_300"} or \
+                {"by": "population", "min": 1500, "max": 2500}, "grids_per_community": {"min": 2, "max": 5}, \
+                "communities": {"<12-digit code>": {…the same, for that community…}}}. Presets: \
+                \(PlanCheckSettings.presets.keys.sorted().joined(separator: ", ")).
+                """)
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var identity: IncidentCommand.Identity
+        @Option(help: "A JSON file (or - for standard input) to load.") var load: String?
+
+        func run() throws {
+            let store = try GeoStore(path: self.store.db)
+            let desk = PlanDesk(store: store)
+            if let load {
+                let data = load == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: load))
+                let doc: JSONValue
+                do { doc = try JSONParser.parse([UInt8](data)) } catch { throw CLIError("\(load): not JSON: \(error)") }
+                try desk.loadSettings(doc, by: try identity.resolve(store))
+                print("plans settings loaded")
+                return
+            }
+            printJSON(try desk.settingsDocument() ?? .object([("note", .string("the defaults: tolerance 1 m², sliver width 2 m, cut share 0.02, size 300–500 households"))]))
         }
     }
 }

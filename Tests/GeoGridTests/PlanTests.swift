@@ -167,4 +167,112 @@ import Testing
         #expect(try store.read { try $0.scalar("SELECT count(*) FROM grids WHERE valid_to IS NOT NULL").integer } == 0)
         #expect(try desk.plan(plan.id).status == .draft)
     }
+
+    /// The demo grid cut at two meridians: west, a strip between them, east (codes 001, 003, 002).
+    static func threeWay(_ store: GeoStore, at m: Double, width: Double) throws -> JSONValue {
+        let parts: [String] = try store.read { db in
+            let s = try db.prepare("""
+                SELECT AsGeoJSON(ST_Intersection(geom, BuildMbr(24.93, 60.16, ?1, 60.17, 4326))), AsGeoJSON(ST_Intersection(geom, BuildMbr(?1, 60.16, ?2, 60.17, 4326))),
+                AsGeoJSON(ST_Intersection(geom, BuildMbr(?2, 60.16, 24.95, 60.17, 4326))) FROM grids WHERE code = ?3
+                """)
+            try s.bind([.real(m), .real(m + width), .text(grid)])
+            _ = try s.step()
+            return [s.text(0)!, s.text(1)!, s.text(2)!]
+        }
+        let codes = [grid, "\(community)003", "\(community)002"]
+        let features = zip(codes, parts).map { #"{"type":"Feature","properties":{"code":"\#($0)"},"geometry":\#($1)}"# }
+        return try JSONParser.parse(#"{"type":"FeatureCollection","features":[\#(features.joined(separator: ","))]}"#)
+    }
+
+    @Test func aSliverIsFoundWithItsArea() throws {
+        let dir = TemporaryDirectory()
+        let store = try GeoStore(path: try demoStore(dir))
+        let desk = PlanDesk(store: store)
+        // A strip 1 m wide (at 60.165°N) between the halves: narrower than the 2 m threshold, all of it a sliver.
+        let width = 1 / (111_320 * cos(60.165 * Double.pi / 180))
+        let plan = try desk.create(try Self.threeWay(store, at: 24.9418, width: width), title: nil, assignCodes: false, by: .local())
+        let slivers = try desk.check(plan.id).filter { $0.kind == "sliver" }
+        #expect(slivers.map(\.grids) == [["\(Self.community)003"]])
+        let area = try #require(slivers.first?.members.first { $0.0 == "area_m2" }?.1.numberValue)
+        let oracle = try store.read { db in
+            try db.scalar("SELECT ST_Area(ST_Transform(ST_Intersection(geom, BuildMbr(24.9418, 60.16, ?, 60.17, 4326)), 32635)) FROM grids WHERE code = ?",
+                [.real(24.9418 + width), .text(Self.grid)]).json.numberValue!
+        }
+        #expect(abs(area - oracle) / oracle < 0.02, "\(area) m² against SpatiaLite's \(oracle) m²")
+        #expect(slivers.first?.severity == .warning)
+        // 10 m wide: no sliver.
+        let wide = try desk.create(try Self.threeWay(store, at: 24.9418, width: 10 * width), title: nil, assignCodes: false, by: .local())
+        #expect(try desk.check(wide.id).filter { $0.kind == "sliver" }.isEmpty)
+    }
+
+    @Test func cutBuildingsAndSizesAreWhatSpatiaLiteMeasures() throws {
+        let dir = TemporaryDirectory()
+        let store = try GeoStore(path: try demoStore(dir))
+        let desk = PlanDesk(store: store)
+        // The city's band: 200–300 households (one worker per grid), and 100–200 for this community.
+        try desk.loadSettings(try JSONParser.parse(#"{"size":{"preset":"households_200_300"},"communities":{"\#(Self.community)":{"size":{"min":100,"max":200}}}}"#), by: .local())
+        let plan = try desk.create(try Self.split(store), title: nil, assignCodes: false, by: .local())
+        let findings = try desk.check(plan.id)
+        let halves = "(SELECT code, geom FROM geogrid_plan_grids WHERE plan_id = \(plan.id))"
+        // Oracle, cut buildings: more than 1 m² and 2% of the footprint in each of two grids (areas in UTM 35N).
+        let cut: Set<Int64> = try store.read { db in
+            let s = try db.prepare("""
+                SELECT b.id FROM buildings b JOIN \(halves) g ON ST_Intersects(b.geom, g.geom)
+                WHERE ST_Area(ST_Transform(ST_Intersection(b.geom, g.geom), 32635)) > max(1, 0.02 * ST_Area(ST_Transform(b.geom, 32635)))
+                GROUP BY b.id HAVING count(*) > 1
+                """)
+            var out = Set<Int64>()
+            while try s.step() { out.insert(s.int64(0)) }
+            return out
+        }
+        let found = findings.filter { $0.kind == "cut_building" }
+        #expect(!cut.isEmpty)
+        #expect(Set(found.compactMap { $0.members.first { $0.0 == "building_id" }?.1.numberValue.map { Int64($0) } }) == cut)
+        // Each says where the building goes: the half holding its point on surface.
+        let goes: [Int64: String] = try store.read { db in
+            let s = try db.prepare("SELECT b.id, g.code FROM buildings b JOIN \(halves) g ON ST_Within(ST_PointOnSurface(b.geom), g.geom)")
+            var out: [Int64: String] = [:]
+            while try s.step() { out[s.int64(0)] = s.text(1)! }
+            return out
+        }
+        for f in found {
+            let id = Int64(f.members.first { $0.0 == "building_id" }!.1.numberValue!)
+            #expect(f.members.first { $0.0 == "goes_to" }?.1.stringValue == goes[id], "building \(id)")
+        }
+        // Sizes against the community's own band, from the households SpatiaLite puts in each half.
+        let households: [String: Double] = try store.read { db in
+            let s = try db.prepare("SELECT g.code, sum(b.households) FROM buildings b JOIN \(halves) g ON ST_Within(ST_PointOnSurface(b.geom), g.geom) GROUP BY g.code")
+            var out: [String: Double] = [:]
+            while try s.step() { out[s.text(0)!] = s.double(1) }
+            return out
+        }
+        let outOfBand = Set(households.filter { $0.value < 100 || $0.value > 200 }.keys)
+        // The band parts the halves: one in it, one not (so the test tells a band applied from one ignored).
+        #expect(outOfBand.count == 1 && households.count == 2, "\(households)")
+        let sized = findings.filter { $0.kind == "size" }
+        #expect(Set(sized.flatMap(\.grids)) == outOfBand)
+        for f in sized { #expect(f.members.first { $0.0 == "households" }?.1.numberValue == households[f.grids[0]]) }
+        // A document with an unknown member or a preset that does not exist is refused, and the one in force stays.
+        #expect(throws: EditError.self) { try desk.loadSettings(try JSONParser.parse(#"{"size":{"preset":"households_1_2"}}"#), by: .local()) }
+        #expect(throws: EditError.self) { try desk.loadSettings(try JSONParser.parse(#"{"sliver":3}"#), by: .local()) }
+        #expect(try desk.settingsDocument()?["communities"]?[Self.community]?["size"]?["max"]?.numberValue == 200)
+    }
+
+    @Test func duplicateCodesAndCodesOfAnotherCommunityAreErrors() throws {
+        let dir = TemporaryDirectory()
+        let store = try GeoStore(path: try demoStore(dir))
+        let desk = PlanDesk(store: store)
+        let geometry = try store.read { try $0.scalar("SELECT AsGeoJSON(geom) FROM grids WHERE code = ?", [.text(Self.grid)]).text! }
+        // A new grid (action add) under the code of a grid in force.
+        let duplicate = try desk.create(try JSONParser.parse(#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"\#(Self.grid)","action":"add"},"geometry":\#(geometry)}]}"#),
+            title: nil, assignCodes: false, by: .local())
+        #expect(try desk.check(duplicate.id).contains { $0.kind == "duplicate_code" && $0.severity == .error && $0.grids == [Self.grid] })
+        // A grid drawn in this community under another community's code.
+        let other = try store.read { try $0.scalar("SELECT code FROM communities WHERE level = 'community' AND code <> ? ORDER BY code LIMIT 1", [.text(Self.community)]).text! }
+        let misplaced = try desk.create(try JSONParser.parse(#"{"type":"FeatureCollection","communities":["\#(Self.community)"],"features":[{"type":"Feature","properties":{"code":"\#(Self.grid)"},"geometry":\#(geometry)},{"type":"Feature","properties":{"code":"\#(other)009","action":"add"},"geometry":\#(geometry)}]}"#),
+            title: nil, assignCodes: false, by: .local())
+        let found = try desk.check(misplaced.id)
+        #expect(found.contains { $0.kind == "code_prefix" && $0.grids == ["\(other)009"] }, "\(found.map(\.message))")
+        #expect(throws: EditError.self) { try desk.apply(misplaced.id, effective: store.today, by: .local()) }
+    }
 }

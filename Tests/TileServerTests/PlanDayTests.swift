@@ -30,15 +30,7 @@ struct PlanDayTests {
         // Open cases spread across the coming boundary, and the split proposed and applied from tomorrow.
         let cases = IncidentDesk(store: store)
         for i in 0..<10 { _ = try cases.report(IncidentReport(position: Position(24.9400 + Double(i) * 0.0004, 60.16466), category: "E0102"), by: .local()) }
-        let (west, eastHalf): (String, String) = try store.read { db in
-            let s = try db.prepare("""
-                SELECT AsGeoJSON(ST_Intersection(geom, BuildMbr(24.93, 60.16, 24.9418, 60.17, 4326))),
-                AsGeoJSON(ST_Intersection(geom, BuildMbr(24.9418, 60.16, 24.95, 60.17, 4326))) FROM grids WHERE code = ?
-                """)
-            try s.bind([.text(Self.grid)])
-            _ = try s.step()
-            return (s.text(0)!, s.text(1)!)
-        }
+        let (west, eastHalf) = try Self.halves(store)
         let desk = PlanDesk(store: store)
         let plan = try desk.create(try JSONParser.parse("""
             {"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"\(Self.grid)"},"geometry":\(west)},
@@ -135,6 +127,86 @@ struct PlanDayTests {
     /// cooperative threads it needs.
     static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { c in DispatchQueue.global().async { c.resume(with: Result { try body() }) } }
+    }
+
+    /// An apply that fails at its last statement leaves every cached tile in place (and as it would be encoded
+    /// again); one that succeeds drops exactly the grid tiles over the grid it redrew, and leaves tiles of
+    /// layers it did not touch.
+    @Test func aFailedApplyLeavesTheTilesAndASuccessfulOneDropsTheRedrawnOnes() throws {
+        let dir = TemporaryDirectory()
+        let store = try GeoStore(path: try demoStore(dir))
+        try store.prepareQueryIndexes()
+        let server = GeoGridServer(store: store, configuration: ServerConfiguration(tileCacheBytes: 64 << 20))
+        let community: BBox = try store.read { db in
+            let s = try db.prepare("SELECT MbrMinX(geom), MbrMinY(geom), MbrMaxX(geom), MbrMaxY(geom) FROM communities WHERE code = ?")
+            try s.bind([.text(Self.community)])
+            _ = try s.step()
+            return BBox(minX: s.double(0), minY: s.double(1), maxX: s.double(2), maxY: s.double(3))
+        }
+        let today = store.today
+        func encode(_ key: TileCache.Key) -> [UInt8] {
+            VectorTiles.encode(key.tile, layers: key.layers) { layer, box in
+                let found = try! store.shapeIndex(layer).entries(intersecting: box)
+                guard layer.rules == .grids else { return found }
+                let inForce = layer.inForce(on: today)
+                return found.filter { inForce($0.values) }
+            }
+        }
+        var keys: [TileCache.Key] = []
+        for z in 14...16 {
+            let n = Double(1 << z)
+            let lo = TileID.worldFraction(Position(community.minX - 0.01, community.maxY + 0.005)), hi = TileID.worldFraction(Position(community.maxX + 0.01, community.minY - 0.005))
+            for x in Int(lo.x * n)...Int(hi.x * n) {
+                for y in Int(lo.y * n)...Int(hi.y * n) {
+                    for layers in [[Layer.grids], [Layer.roads]] {
+                        let key = TileCache.Key(layers: layers, tile: TileID(z: z, x: x, y: y)!, day: layers == [.grids] ? today : nil)
+                        server.tiles.put(key, .init(bytes: encode(key)))
+                        keys.append(key)
+                    }
+                }
+            }
+        }
+        let (west, east) = try Self.halves(store)
+        let desk = PlanDesk(store: store)
+        let plan = try desk.create(try JSONParser.parse("""
+            {"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"\(Self.grid)"},"geometry":\(west)},
+            {"type":"Feature","properties":{"code":"\(Self.east)"},"geometry":\(east)}]}
+            """), title: nil, assignCodes: false, by: .local())
+        try store.write { db in
+            try db.execute("CREATE TRIGGER fault BEFORE INSERT ON geogrid_events WHEN NEW.kind = 'plan_applied' BEGIN SELECT RAISE(ABORT, 'injected fault'); END")
+        }
+        #expect(throws: (any Error).self) { try desk.apply(plan.id, effective: today, by: .local()) }
+        for key in keys {
+            let cached = server.tiles.get(key)
+            #expect(cached != nil && cached?.bytes == encode(key), "\(key.layers) \(key.tile)")
+        }
+        try store.write { db in try db.execute("DROP TRIGGER fault") }
+        _ = try desk.apply(plan.id, effective: today, by: .local())
+        var dropped = 0
+        for key in keys {
+            let bounds = key.tile.bounds(buffer: Double(VectorTiles.buffer), extent: Double(VectorTiles.extent))
+            let gone = server.tiles.get(key) == nil
+            if key.layers == [.roads] { #expect(!gone, "roads \(key.tile)") }
+            if key.layers == [.grids] {
+                // Exactly the grid tiles over the redrawn grid (its community, here one grid) go.
+                #expect(gone == bounds.intersects(community), "grids \(key.tile)")
+                if gone { dropped += 1 }
+            }
+        }
+        #expect(dropped >= 3 && dropped < keys.count / 2)
+    }
+
+    /// The demo's one-grid community cut at 24.9418°E, as GeoJSON geometries (SpatiaLite's).
+    static func halves(_ store: GeoStore) throws -> (west: String, east: String) {
+        try store.read { db in
+            let s = try db.prepare("""
+                SELECT AsGeoJSON(ST_Intersection(geom, BuildMbr(24.93, 60.16, 24.9418, 60.17, 4326))),
+                AsGeoJSON(ST_Intersection(geom, BuildMbr(24.9418, 60.16, 24.95, 60.17, 4326))) FROM grids WHERE code = ?
+                """)
+            try s.bind([.text(grid)])
+            _ = try s.step()
+            return (s.text(0)!, s.text(1)!)
+        }
     }
 
     /// Buildings' and open cases' grid codes, by table and id.

@@ -56,6 +56,37 @@ public struct PlanCheckSettings: Sendable {
         if let community, let own = document["communities"]?[community] { try apply(own) }
     }
 
+    /// Checks a `plans` document: known members only, numbers where numbers go, presets that exist, for the
+    /// city and every community it names.
+    public static func validate(_ document: JSONValue) throws {
+        let members: Set<String> = ["tolerance_m2", "sliver_width_m", "cut_share", "size", "grids_per_community"]
+        func check(_ d: JSONValue, _ at: String, allowCommunities: Bool) throws {
+            guard case .object(let m) = d else { throw EditError(kind: .invalid, message: "\(at) must be an object") }
+            for (k, v) in m {
+                if k == "communities" && allowCommunities {
+                    guard case .object(let cs) = v else { throw EditError(kind: .invalid, message: "communities must map community codes to settings") }
+                    for (code, c) in cs {
+                        guard code.count == 12, code.allSatisfy(\.isNumber) else { throw EditError(kind: .invalid, message: "communities: \(code) is not a 12-digit community code") }
+                        try check(c, "communities.\(code)", allowCommunities: false)
+                    }
+                    continue
+                }
+                guard members.contains(k) else {
+                    throw EditError(kind: .invalid, message: "\(at): unknown member \(k) (members: \((members.union(allowCommunities ? ["communities"] : [])).sorted().joined(separator: ", ")))")
+                }
+                if ["tolerance_m2", "sliver_width_m", "cut_share"].contains(k) {
+                    guard let n = v.numberValue, n >= 0, k != "cut_share" || n <= 1 else {
+                        throw EditError(kind: .invalid, message: "\(at).\(k) must be a number ≥ 0\(k == "cut_share" ? " and ≤ 1" : "")")
+                    }
+                }
+            }
+            var s = PlanCheckSettings()
+            try s.apply(d)
+            if let lo = s.sizeMin, let hi = s.sizeMax, lo > hi { throw EditError(kind: .invalid, message: "\(at).size: min is above max") }
+        }
+        try check(document, "plans", allowCommunities: true)
+    }
+
     private mutating func apply(_ d: JSONValue) throws {
         func number(_ k: String) -> Double? { d[k]?.numberValue }
         if let t = number("tolerance_m2") { toleranceSquareMetres = t }

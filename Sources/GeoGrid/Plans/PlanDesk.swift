@@ -94,6 +94,29 @@ public struct PlanDesk: Sendable {
         }
     }
 
+    // MARK: Settings
+
+    /// The `plans` document in force (thresholds, size bands per city and community); nil: the defaults.
+    public func settingsDocument() throws -> JSONValue? {
+        try store.read { try $0.scalar("SELECT value FROM geogrid_config WHERE name = 'plans'").text }.map { try JSONParser.parse($0) }
+    }
+
+    /// Replaces the `plans` document, checked first; an administrator's (or an unscoped planner's) change, audited.
+    public func loadSettings(_ document: JSONValue, by token: Token?) throws {
+        let token = try authorise(token, what: "set the plan checks' thresholds")
+        guard token.role == .admin || token.scopes.isEmpty else {
+            throw EditError(kind: .forbidden, message: "the thresholds are the city's: an admin or a planner without a scope sets them")
+        }
+        try PlanCheckSettings.validate(document)
+        let now = Timestamp.now.text
+        try store.write { db in
+            let s = try db.prepare("INSERT OR REPLACE INTO geogrid_config (name, value, updated) VALUES ('plans', ?, ?)")
+            try s.bind([.text(Self.jsonText(document)), .text(now)])
+            try s.step()
+            try Self.audit(db, token, plan: 0, operation: "plan_settings", detail: document)
+        }
+    }
+
     // MARK: Access
 
     func authorise(_ token: Token?, what: String) throws -> Token {
