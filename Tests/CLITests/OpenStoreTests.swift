@@ -205,4 +205,41 @@ struct QGISTests {
             #expect(lines.contains("oapif \(name) True \(count)"), "\(name): \(r.stdout)")
         }
     }
+
+    /// A plan's grids are a geometry table QGIS edits as it is: a planner moves one boundary there, and the next
+    /// check sees what the move did.
+    @Test func qgisMovesABoundaryOfAPlanAndTheCheckSeesIt() throws {
+        let dir = TemporaryDirectory()
+        let db = try demoStore(dir)
+        let (west, east) = try PlanHTTPTests.halves(db)
+        let file = dir.path("split.geojson")
+        try #"{"type":"FeatureCollection","features":[\#(PlanHTTPTests.feature(PlanHTTPTests.grid, west)),\#(PlanHTTPTests.feature(PlanHTTPTests.east, east))]}"#
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let made = try runProcess(CLITests.executable, ["plan", "create", "--db", db, file])
+        try #require(made.status == 0, "\(made.stderr)")
+        let id = try #require(made.stdout.split(separator: "\n").last.map(String.init))
+        #expect(try runProcess(CLITests.executable, ["plan", "check", "--db", db, id]).status == 0)
+        let script = """
+            import os, sys
+            os.environ['QT_QPA_PLATFORM'] = 'offscreen'
+            from qgis.core import QgsApplication, QgsVectorLayer
+            app = QgsApplication([], False); app.initQgis()
+            db, plan, code = sys.argv[1], sys.argv[2], sys.argv[3]
+            lyr = QgsVectorLayer(f"dbname='{db}' table=\\"geogrid_plan_grids\\" (geom) sql=plan_id = {plan}", 'plan', 'spatialite')
+            print('plan', lyr.isValid(), lyr.featureCount(), lyr.crs().authid())
+            f = next(x for x in lyr.getFeatures() if x['code'] == code)
+            g = f.geometry(); g.translate(-0.0003, 0)
+            lyr.startEditing(); lyr.changeGeometry(f.id(), g)
+            print('committed', lyr.commitChanges())
+            app.exitQgis()
+            """
+        let r = try runProcess("/usr/bin/python3", ["-c", script, db, id, PlanHTTPTests.east])
+        #expect(r.stdout.contains("plan True 2 EPSG:4326") && r.stdout.contains("committed True"), "\(r.stdout) \(r.stderr.suffix(500))")
+        // The check reads the plan from the file: the moved grid now overlaps its neighbour, an error.
+        let check = try runProcess(CLITests.executable, ["plan", "check", "--db", db, id, "--json"])
+        #expect(check.status != 0)
+        let findings = (try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [String: Any])?["findings"] as? [[String: Any]] ?? []
+        #expect(findings.contains { $0["kind"] as? String == "overlap" && ($0["grids"] as? [String]).map(Set.init) == [PlanHTTPTests.grid, PlanHTTPTests.east] },
+            "\(check.stdout)")
+    }
 }
