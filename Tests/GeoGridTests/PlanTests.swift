@@ -275,4 +275,31 @@ import Testing
         #expect(found.contains { $0.kind == "code_prefix" && $0.grids == ["\(other)009"] }, "\(found.map(\.message))")
         #expect(throws: EditError.self) { try desk.apply(misplaced.id, effective: store.today, by: .local()) }
     }
+
+    /// With "street_bounded" asked for, a boundary drawn across blocks is measured: the length along no road and
+    /// not along the community's edge, against SpatiaLite's buffers and differences in UTM 35N.
+    @Test func aBoundaryAlongNoRoadIsMeasured() throws {
+        let dir = TemporaryDirectory()
+        let store = try GeoStore(path: try demoStore(dir))
+        let desk = PlanDesk(store: store)
+        let plan = try desk.create(try Self.split(store), title: nil, assignCodes: false, by: .local())
+        #expect(try desk.check(plan.id).filter { $0.kind == "street_bounded" }.isEmpty)  // not asked for: not checked
+        try desk.loadSettings(try JSONParser.parse(#"{"street_bounded":{"within_m":15,"max_share":0.05}}"#), by: .local())
+        let found = try desk.check(plan.id).filter { $0.kind == "street_bounded" }
+        #expect(!found.isEmpty)
+        for f in found {
+            let code = f.grids[0]
+            let share = try #require(f.members.first { $0.0 == "share" }?.1.numberValue)
+            let oracle = try store.read { db in
+                try db.scalar("""
+                    SELECT ST_Length(ST_Difference(ST_Difference(rim, (SELECT ST_Buffer(ST_Union(ST_Transform(r.geom, 32635)), 15) FROM roads r
+                      WHERE MbrIntersects(r.geom, ST_Expand(p.geom, 0.002)))), ST_Buffer(ST_Boundary(ST_Transform(c.geom, 32635)), 15))) / ST_Length(rim)
+                    FROM (SELECT geom, ST_Boundary(ST_Transform(geom, 32635)) AS rim FROM geogrid_plan_grids WHERE plan_id = ? AND code = ?) p,
+                      communities c WHERE c.code = ?
+                    """, [.integer(plan.id), .text(code), .text(Self.community)]).json.numberValue!
+            }
+            #expect(abs(share - oracle) < 0.02, "\(code): \(share) against SpatiaLite's \(oracle)")
+            #expect(f.geometry.map { if case .multiLineString = $0 { true } else { false } } == true)
+        }
+    }
 }

@@ -37,6 +37,9 @@ public struct PlanCheckSettings: Sendable {
     public var sizeMin: Double? = 300
     public var sizeMax: Double? = 500
     public var gridsPerCommunity: ClosedRange<Int>? = nil
+    /// "Street-bounded" made measurable (off unless a city asks): a grid's boundary farther than `withinMetres`
+    /// from every road and from the community's edge, as a share of its perimeter, is a warning above `maxShare`.
+    public var streetBounded: (withinMetres: Double, maxShare: Double)? = nil
 
     /// Bands from practice: one worker per 200–300 households; 300–500 households; about 2,000 residents.
     public static let presets: [String: (by: String, min: Double, max: Double)] = [
@@ -59,7 +62,7 @@ public struct PlanCheckSettings: Sendable {
     /// Checks a `plans` document: known members only, numbers where numbers go, presets that exist, for the
     /// city and every community it names.
     public static func validate(_ document: JSONValue) throws {
-        let members: Set<String> = ["tolerance_m2", "sliver_width_m", "cut_share", "size", "grids_per_community"]
+        let members: Set<String> = ["tolerance_m2", "sliver_width_m", "cut_share", "size", "grids_per_community", "street_bounded"]
         func check(_ d: JSONValue, _ at: String, allowCommunities: Bool) throws {
             guard case .object(let m) = d else { throw EditError(kind: .invalid, message: "\(at) must be an object") }
             for (k, v) in m {
@@ -105,6 +108,17 @@ public struct PlanCheckSettings: Sendable {
                 }
                 sizeMin = size["min"]?.numberValue
                 sizeMax = size["max"]?.numberValue
+            }
+        }
+        if let sb = d["street_bounded"] {
+            if sb == .bool(false) || sb == .null {
+                streetBounded = nil
+            } else {
+                let within = sb["within_m"]?.numberValue ?? 20, share = sb["max_share"]?.numberValue ?? 0.25
+                guard within > 0, (0...1).contains(share) else {
+                    throw EditError(kind: .invalid, message: "street_bounded: within_m is a distance > 0 and max_share a share 0…1")
+                }
+                streetBounded = (within, share)
             }
         }
         if let g = d["grids_per_community"] {
@@ -333,6 +347,48 @@ extension PlanDesk {
                     message: "building \(b.id) is cut by the boundary of \(names.joined(separator: " and ")); it goes to \(goes ?? "no grid")",
                     geometry: b.geometry, members: [("building_id", .number(Double(b.id))), ("goes_to", goes.map(JSONValue.string) ?? .null),
                         ("shares_m2", .object(shares.map { (label(valid[$0.0].member), .number(Self.rounded($0.1))) }))]))
+            }
+            // Boundaries along no road and not along the community's edge.
+            if let rule = settings.streetBounded {
+                let roads = try store.shapeIndex(.roads)
+                let nameIndex = Layer.roads.fields.firstIndex { $0.name == "name" }
+                let edge = geos.boundary(parent).flatMap { geos.buffer($0, rule.withinMetres) }
+                let pad = rule.withinMetres / frame.scale.lat * 2
+                for (m, g) in valid where m.changed {
+                    guard let rim = geos.boundary(g), let b = m.geometry.bbox else { continue }
+                    let near = roads.entries(intersecting: BBox(minX: b.minX - pad * 2, minY: b.minY - pad, maxX: b.maxX + pad * 2, maxY: b.maxY + pad))
+                    let lines = near.flatMap { entry -> [[Position]] in
+                        switch entry.geometry {
+                        case .lineString(let l): [l.map(frame.metres)]
+                        case .multiLineString(let ls): ls.map { $0.map(frame.metres) }
+                        default: []
+                        }
+                    }
+                    let along = lines.isEmpty ? nil : geos.geometry(.multiLineString(lines)).flatMap { geos.buffer($0, rule.withinMetres) }
+                    var off: GEOSGeometry? = rim
+                    if let along, let o = off { off = geos.difference(o, along) }
+                    if let edge, let o = off { off = geos.difference(o, edge) }
+                    let perimeter = geos.length(rim)
+                    guard let off, perimeter > 0 else { continue }
+                    let length = geos.length(off), share = length / perimeter
+                    guard share > rule.maxShare else { continue }
+                    // The roads the rest of the boundary follows, by name.
+                    var names = Set<String>()
+                    if let nameIndex {
+                        for entry in near {
+                            guard let name = entry.values[nameIndex].text, !name.isEmpty, let rg = geos.geometry(frame.metres(entry.geometry)),
+                                let zone = geos.buffer(rg, rule.withinMetres), let shared = geos.intersection(rim, zone), geos.length(shared) > rule.withinMetres
+                            else { continue }
+                            names.insert(name)
+                        }
+                    }
+                    findings.append(PlanFinding(kind: "street_bounded", severity: .warning, grids: [label(m)],
+                        message: "\(Int((share * 100).rounded()))% of grid \(label(m))'s boundary (\(Int(length.rounded())) of \(Int(perimeter.rounded())) m) runs along no road "
+                            + "and not along the community's edge\(names.isEmpty ? "" : "; it follows \(names.sorted().joined(separator: ", "))")",
+                        geometry: frame.degrees(.multiLineString(geos.lines(off))),
+                        members: [("share", .number((share * 1000).rounded() / 1000)), ("off_road_m", .number(Self.rounded(length))),
+                            ("perimeter_m", .number(Self.rounded(perimeter))), ("roads", .array(names.sorted().map(JSONValue.string)))]))
+                }
             }
             // Sizes (from the buildings each grid would hold) and the number of grids.
             for (k, v) in valid.enumerated() where v.member.fromPlan {
