@@ -303,6 +303,7 @@ extension PlanDesk {
             // Slivers: what an opening by half the width takes away.
             let half = settings.sliverWidthMetres / 2
             for (m, g) in valid where m.changed && half > 0 {
+                if PlanGeometry.surelyNoSliver(frame.metres(m.geometry), width: settings.sliverWidthMetres) { continue }
                 guard let inner = geos.mitredBuffer(g, -half), let opened = geos.mitredBuffer(inner, half), let thin = geos.difference(g, opened) else { continue }
                 let parts = geos.polygons(thin).filter { part in geos.geometry(.polygon(part)).map { geos.area($0) > max(tol, 4 * half * half) } ?? false }
                 if !parts.isEmpty {
@@ -316,6 +317,7 @@ extension PlanDesk {
             var totals = [Int: (households: Int64, population: Int64, buildings: Int)]()
             let hIndex = Layer.buildings.fields.firstIndex { $0.name == "households" }!, pIndex = Layer.buildings.fields.firstIndex { $0.name == "population" }!
             var prepared: [Int: GEOSPrepared] = [:]
+            var planar: [Int: Geometry] = [:]
             let changedBoxes = valid.indices.filter { valid[$0].member.changed }.map { boxes[$0] }
             for b in buildings.entries(intersecting: box) {
                 guard let point = geos.representativePoint(b.geometry) else { continue }
@@ -327,6 +329,10 @@ extension PlanDesk {
                 }
                 // Only a boundary the plan draws can newly cut a building.
                 guard changedBoxes.contains(where: { $0.intersects(b.box) }) else { continue }
+                if let home {
+                    if planar[home] == nil { planar[home] = frame.metres(valid[home].member.geometry) }
+                    if PlanGeometry.surelyInside(frame.metres(b.geometry), planar[home]!) { continue }
+                }
                 guard let bm = geos.geometry(frame.metres(b.geometry)) else { continue }
                 // Inside its grid, away from every boundary: not cut (most buildings; the grid is prepared once).
                 if let home {
