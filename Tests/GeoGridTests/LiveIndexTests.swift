@@ -1,5 +1,5 @@
 import Foundation
-import GeoGrid
+@testable import GeoGrid
 import Synchronization
 import TestSupport
 import Testing
@@ -158,5 +158,39 @@ import Testing
         #expect(try store.nearest(p, k: 5, types: ["hospital"]).isEmpty)
         #expect(status(store, "nearest").pendingChanges == 0, "rebuilt from the file")
         #expect(try store.followExternalWrites() == false, "once")
+    }
+
+    /// The locator after writes to grids (made from the grids it kept and those re-read) answers as one read
+    /// afresh from the file, at random points: grids moved, added, deleted, closed and dated ahead.
+    @Test func theLocatorAfterGridWritesEqualsOneReadAfresh() throws {
+        let dir = TemporaryDirectory()
+        try DemoCity.build(from: Fixtures.demoCity.path, at: dir.path("demo.sqlite"))
+        let store = try GeoStore(path: dir.path("demo.sqlite"))
+        _ = try store.locator()
+        let tomorrow = WorkCalendar.date(WorkCalendar.day(store.today)! + 1)
+        try store.write { db in
+            try db.execute("UPDATE grids SET geom = ST_Translate(geom, 0.0004, 0.0002, 0) WHERE id IN (SELECT id FROM grids ORDER BY id LIMIT 3)")
+            try db.execute("DELETE FROM grids WHERE id = (SELECT max(id) FROM grids)")
+        }
+        try store.write { db in
+            try db.execute("UPDATE grids SET valid_to = '2001-01-01' WHERE id = (SELECT id FROM grids ORDER BY id LIMIT 1 OFFSET 5)")
+            try db.execute("""
+                INSERT INTO grids (code, community_code, valid_from, geom) SELECT code || '9', community_code, '\(tomorrow)', geom FROM grids
+                WHERE id = (SELECT id FROM grids ORDER BY id LIMIT 1 OFFSET 7)
+                """)
+            try db.execute("""
+                INSERT INTO grids (code, community_code, geom) SELECT substr(code, 1, 12) || '777', community_code, ST_Translate(geom, 0.0003, 0, 0) FROM grids
+                WHERE id = (SELECT id FROM grids ORDER BY id LIMIT 1 OFFSET 9)
+                """)
+        }
+        let live = try store.locator()
+        let fresh = try store.read { try GeoStore.buildLocator($0, day: store.today) }
+        #expect(live.gridCount == fresh.gridCount)
+        let extent = try #require(try store.info().layers.first { $0.layer == .grids }?.extent)
+        var rng = SeededRandom(seed: 3)
+        for _ in 0..<3_000 {
+            let p = Position(rng.next(in: extent.minX...extent.maxX), rng.next(in: extent.minY...extent.maxY))
+            #expect(live.locate(p) == fresh.locate(p), "\(p)")
+        }
     }
 }

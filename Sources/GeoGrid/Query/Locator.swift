@@ -78,28 +78,45 @@ public struct Locator: Sendable {
     let gridAnswers: [LocateResult]
     /// The day (YYYY-MM-DD) whose grids in force it holds, when built from a store.
     public internal(set) var day: String?
+    /// What it was built from: the grids with their geometries (so that a write changing a few grids makes the
+    /// next locator without reading the rest again), and the areas by code.
+    let sources: [(GridInfo, Geometry)]
+    let areasByCode: [String: AreaInfo]
 
     public init(grids: [(GridInfo, Geometry)], areas: [(AreaInfo, Geometry)]) {
-        self.grids = grids.map(\.0)
-        gridIndex = PolygonIndex(polygons: grids.map { Self.rings($0.1) })
         var byCode: [String: AreaInfo] = [:]
         for (a, _) in areas { byCode[a.code] = a }
-        /// The answer for an area of `level` coded `code` (a grid's community, or the area itself), with the
-        /// areas above it that the store holds.
-        func chain(_ owner: LocateResult.Owner, _ grid: GridInfo?, _ code: String, _ level: AreaLevel) -> LocateResult {
-            func area(_ l: AreaLevel) -> AreaInfo? {
-                guard l.codeLength <= level.codeLength else { return nil }
-                let c = String(code.prefix(l.codeLength))
-                return byCode[c] ?? (l == level && l == .community ? AreaInfo(code: c, name: nil, level: .community) : nil)
-            }
-            return LocateResult(owner: owner, grid: grid, community: area(.community), street: area(.street), district: area(.district))
-        }
-        gridAnswers = self.grids.map { chain(.grid, $0, $0.communityCode, .community) }
-        fallbacks = [(AreaLevel.community, LocateResult.Owner.communityFallback), (.street, .streetFallback), (.district, .districtFallback)].map {
+        let fallbacks = [(AreaLevel.community, LocateResult.Owner.communityFallback), (.street, .streetFallback), (.district, .districtFallback)].map {
             level, owner in
             let these = areas.filter { $0.0.level == level }
-            return (PolygonIndex(polygons: these.map { Self.rings($0.1) }), these.map { chain(owner, nil, $0.0.code, level) })
+            return (PolygonIndex(polygons: these.map { Self.rings($0.1) }), these.map { Self.chain(byCode, owner, nil, $0.0.code, level) })
         }
+        self.init(grids: grids, areasByCode: byCode, fallbacks: fallbacks)
+    }
+
+    /// A locator of other grids over the same areas as `old` (whose area indexes it shares).
+    init(grids: [(GridInfo, Geometry)], areasOf old: Locator) {
+        self.init(grids: grids, areasByCode: old.areasByCode, fallbacks: old.fallbacks)
+    }
+
+    private init(grids: [(GridInfo, Geometry)], areasByCode: [String: AreaInfo], fallbacks: [(index: PolygonIndex, answers: [LocateResult])]) {
+        sources = grids
+        self.grids = grids.map(\.0)
+        self.areasByCode = areasByCode
+        self.fallbacks = fallbacks
+        gridIndex = PolygonIndex(polygons: grids.map { Self.rings($0.1) })
+        gridAnswers = self.grids.map { Self.chain(areasByCode, .grid, $0, $0.communityCode, .community) }
+    }
+
+    /// The answer for an area of `level` coded `code` (a grid's community, or the area itself), with the areas
+    /// above it that the store holds.
+    static func chain(_ byCode: [String: AreaInfo], _ owner: LocateResult.Owner, _ grid: GridInfo?, _ code: String, _ level: AreaLevel) -> LocateResult {
+        func area(_ l: AreaLevel) -> AreaInfo? {
+            guard l.codeLength <= level.codeLength else { return nil }
+            let c = String(code.prefix(l.codeLength))
+            return byCode[c] ?? (l == level && l == .community ? AreaInfo(code: c, name: nil, level: .community) : nil)
+        }
+        return LocateResult(owner: owner, grid: grid, community: area(.community), street: area(.street), district: area(.district))
     }
 
     static func rings(_ g: Geometry) -> [Ring] {

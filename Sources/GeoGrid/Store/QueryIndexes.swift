@@ -105,26 +105,34 @@ extension GeoStore {
     }
 
     static func buildLocator(_ db: Connection, day today: String) throws -> Locator {
-                var grids: [(GridInfo, Geometry)] = []
-                let g = try db.prepare("""
-                    SELECT id, code, name, worker_name, worker_phone, households, population, community_code, geom FROM grids
-                    WHERE (valid_from IS NULL OR valid_from <= ?1) AND (valid_to IS NULL OR valid_to >= ?1) ORDER BY id
-                    """)
-                try g.bind(.text(today), at: 1)
-                while try g.step() {
-                    let info = GridInfo(id: g.int64(0), code: g.text(1) ?? "", name: g.text(2), workerName: g.text(3), workerPhone: g.text(4),
-                        households: g.value(5).integer, population: g.value(6).integer, communityCode: g.text(7) ?? "")
-                    grids.append((info, try Self.geometry(g, 8)))
-                }
-                var areas: [(AreaInfo, Geometry)] = []
-                let c = try db.prepare("SELECT code, name, level, geom FROM communities ORDER BY id")
-                while try c.step() {
-                    guard let level = c.text(2).flatMap(AreaLevel.init(rawValue:)) else { continue }
-                    areas.append((AreaInfo(code: c.text(0) ?? "", name: c.text(1), level: level), try Self.geometry(c, 3)))
-                }
-                var locator = Locator(grids: grids, areas: areas)
-                locator.day = today
-                return locator
+        let grids = try gridRows(db, day: today, ids: nil)
+        var areas: [(AreaInfo, Geometry)] = []
+        let c = try db.prepare("SELECT code, name, level, geom FROM communities ORDER BY id")
+        while try c.step() {
+            guard let level = c.text(2).flatMap(AreaLevel.init(rawValue:)) else { continue }
+            areas.append((AreaInfo(code: c.text(0) ?? "", name: c.text(1), level: level), try Self.geometry(c, 3)))
+        }
+        var locator = Locator(grids: grids, areas: areas)
+        locator.day = today
+        return locator
+    }
+
+    /// The grids in force on `day` (`ids` nil: all of them; else only those of these rows), ordered by id.
+    static func gridRows(_ db: Connection, day: String, ids: Set<Int64>?) throws -> [(GridInfo, Geometry)] {
+        var grids: [(GridInfo, Geometry)] = []
+        let g = try db.prepare("""
+            SELECT id, code, name, worker_name, worker_phone, households, population, community_code, geom FROM grids
+            WHERE (valid_from IS NULL OR valid_from <= ?1) AND (valid_to IS NULL OR valid_to >= ?1)
+            \(ids == nil ? "" : "AND id IN (SELECT value FROM json_each(?2))") ORDER BY id
+            """)
+        try g.bind(.text(day), at: 1)
+        if let ids { try g.bind(.text("[" + ids.map(String.init).joined(separator: ",") + "]"), at: 2) }
+        while try g.step() {
+            let info = GridInfo(id: g.int64(0), code: g.text(1) ?? "", name: g.text(2), workerName: g.text(3), workerPhone: g.text(4),
+                households: g.value(5).integer, population: g.value(6).integer, communityCode: g.text(7) ?? "")
+            grids.append((info, try Self.geometry(g, 8)))
+        }
+        return grids
     }
 
     /// The nearest-resource index, built from the store on first use.
@@ -229,7 +237,19 @@ extension GeoStore {
     {
         var next = state
         var change = StoreChange()
-        if next.locator != nil && (changes.touches(.grids) || changes.touches(.communities)) { next.locator = try Self.buildLocator(db, day: today) }
+        if let old = next.locator, changes.touches(.grids) || changes.touches(.communities) {
+            if !changes.touches(.communities), let ids = changes.rows[.grids], old.day == today {
+                // Grids changed (a plan, an edit): the others are kept as they were read, the changed ones read again.
+                var grids = old.sources.filter { !ids.contains($0.0.id) }
+                grids += try Self.gridRows(db, day: today, ids: ids)
+                grids.sort { $0.0.id < $1.0.id }
+                var locator = Locator(grids: grids, areasOf: old)
+                locator.day = today
+                next.locator = locator
+            } else {
+                next.locator = try Self.buildLocator(db, day: today)
+            }
+        }
         for (layer, index) in state.points where changes.touches(layer) {
             if let ids = changes.rows[layer] {
                 next.points[layer] = index.applying(ids: ids, rows: try Self.pointRows(db, layer, ids: ids))
