@@ -139,11 +139,6 @@ print("  GeoGrid check   \(f(checkOne * 1000, 1)) ms (median of 5; \(last.filter
 print("  SpatiaLite SQL  \(f(sqlOne * 1000, 1)) ms (\(sqlCut.count) cut buildings\(sqlCut == cutIDs(last) ? ", the same" : ", NOT the same"))")
 print("  ratio           \(f(sqlOne / checkOne, 1))×   (target: under 1 s, ≥ 10×)")
 
-if ProcessInfo.processInfo.environment["PLAN_BENCH_PROFILE"] == "apply" {
-    let (_, l) = try timed { try store.locator(on: "2000-01-01") }
-    let (_, i) = try timed { try desk.impact(plan.id) }
-    print("locator build \(f(l * 1000, 1)) ms, impact \(f(i * 1000, 1)) ms")
-}
 // Apply (its own check again, the impact, closing, inserting, re-assigning, indexes), once.
 let (_, applySeconds) = try timed { try desk.apply(plan.id, effective: PlanDesk.localDay(Date()), by: .local()) }
 // The peer: the SQL checks, then the same writes in SQL (close, insert, re-assign buildings by point on surface), rolled back.
