@@ -25,14 +25,6 @@ extension GEOSContext {
         wrap(GEOSBufferWithStyle_r(handle, g.handle, distance, 1, Int32(GEOSBUF_CAP_FLAT.rawValue), Int32(GEOSBUF_JOIN_MITRE.rawValue), 5))
     }
 
-    /// The union of polygons that form a coverage (edges matched, interiors disjoint), by GEOS's coverage
-    /// union, which only dissolves shared edges; nil when GEOS cannot (then a unary union is the way).
-    public func coverageUnion(_ parts: [Geometry]) -> GEOSGeometry? {
-        guard !parts.isEmpty, let all = makeGeometry(.multiPolygon(parts.flatMap(\.polygons))) else { return nil }
-        defer { GEOSGeom_destroy_r(handle, all) }
-        return wrap(GEOSCoverageUnion_r(handle, all))
-    }
-
     /// A geometry prepared for repeated containment tests (GEOS builds its edge index once).
     public func prepare(_ g: GEOSGeometry) -> GEOSPrepared? {
         GEOSPrepare_r(handle, g.handle).map { GEOSPrepared(handle: $0, base: g, context: self) }

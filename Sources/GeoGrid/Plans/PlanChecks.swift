@@ -268,15 +268,17 @@ extension PlanDesk {
                         geometry: Self.degrees(geos.polygons(outside), frame), members: [("area_m2", .number(Self.rounded(area)))]))
                 }
             }
-            // Overlaps between grids (pairs whose boxes meet), at least one of them from the plan.
+            // Overlaps between grids (pairs whose boxes meet), at least one of them from the plan: looked for only
+            // when the grids' areas add up to more than the area of their union (by more than the tolerance).
             let boxes = valid.map { $0.member.geometry.bbox ?? .empty }
-            var overlapping = false
-            for i in valid.indices {
+            let metric = valid.map { frame.metres($0.member.geometry) }
+            let covered = geos.union(metric)
+            let deficit = covered.map { u in valid.reduce(0) { $0 + geos.area($1.metric) } - geos.area(u) } ?? .infinity
+            for i in valid.indices where deficit > tol {
                 for j in valid.indices where j > i && boxes[i].intersects(boxes[j]) && (valid[i].member.changed || valid[j].member.changed) {
                     guard let both = geos.intersection(valid[i].metric, valid[j].metric) else { continue }
                     let parts = geos.polygons(both)
                     let area = geos.area(both)
-                    if area > 0 { overlapping = true }
                     if area > tol && !parts.isEmpty {
                         findings.append(PlanFinding(kind: "overlap", severity: .error, grids: [label(valid[i].member), label(valid[j].member)],
                             message: "grids \(label(valid[i].member)) and \(label(valid[j].member)) overlap by \(Self.squareMetres(area))",
@@ -284,10 +286,8 @@ extension PlanDesk {
                     }
                 }
             }
-            // Gaps: parts of the community no grid covers. Grids that do not overlap form a coverage, whose union
-            // GEOS makes by dissolving shared edges alone; else (or should that fail) a full union.
-            let metric = valid.map { frame.metres($0.member.geometry) }
-            if let covered = (overlapping ? nil : geos.coverageUnion(metric)) ?? geos.union(metric), let uncovered = geos.difference(parent, covered) {
+            // Gaps: parts of the community no grid covers.
+            if let covered, let uncovered = geos.difference(parent, covered) {
                 for part in geos.polygons(uncovered) {
                     guard let pg = geos.geometry(.polygon(part)) else { continue }
                     let area = geos.area(pg)
