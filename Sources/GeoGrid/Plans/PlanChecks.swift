@@ -320,19 +320,25 @@ extension PlanDesk {
             var planar: [Int: Geometry] = [:]
             let changedBoxes = valid.indices.filter { valid[$0].member.changed }.map { boxes[$0] }
             for b in buildings.entries(intersecting: box) {
-                guard let point = geos.representativePoint(b.geometry) else { continue }
-                let home = valid.indices.first { boxes[$0].contains(point) && Self.contains(valid[$0].member.geometry, point) }
+                // Its grid: the one its point on surface lies in; when its whole box lies deep inside the grid
+                // holding the box's centre, that grid (wherever the point is), with no GEOS and no cut possible.
+                let c = Position((b.box.minX + b.box.maxX) / 2, (b.box.minY + b.box.maxY) / 2)
+                var home: Int?, deepInside = false
+                if let k = valid.indices.first(where: { boxes[$0].contains(c) && Self.contains(valid[$0].member.geometry, c) }) {
+                    if planar[k] == nil { planar[k] = frame.metres(valid[k].member.geometry) }
+                    if PlanGeometry.surelyInside(frame.metres(b.geometry), planar[k]!) { (home, deepInside) = (k, true) }
+                }
+                if !deepInside {
+                    guard let point = geos.representativePoint(b.geometry) else { continue }
+                    home = valid.indices.first { boxes[$0].contains(point) && Self.contains(valid[$0].member.geometry, point) }
+                }
                 if let home {
                     totals[home, default: (0, 0, 0)].households += b.values[hIndex].integer ?? 0
                     totals[home, default: (0, 0, 0)].population += b.values[pIndex].integer ?? 0
                     totals[home, default: (0, 0, 0)].buildings += 1
                 }
-                // Only a boundary the plan draws can newly cut a building.
-                guard changedBoxes.contains(where: { $0.intersects(b.box) }) else { continue }
-                if let home {
-                    if planar[home] == nil { planar[home] = frame.metres(valid[home].member.geometry) }
-                    if PlanGeometry.surelyInside(frame.metres(b.geometry), planar[home]!) { continue }
-                }
+                // Only a boundary the plan draws can newly cut a building; one deep inside its grid is not cut.
+                guard !deepInside, changedBoxes.contains(where: { $0.intersects(b.box) }) else { continue }
                 guard let bm = geos.geometry(frame.metres(b.geometry)) else { continue }
                 // Inside its grid, away from every boundary: not cut (most buildings; the grid is prepared once).
                 if let home {
