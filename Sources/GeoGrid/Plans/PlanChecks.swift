@@ -209,7 +209,8 @@ extension PlanDesk {
             var findings: [PlanFinding] = []
                 let settings = try PlanCheckSettings(document: document, community: community)
             let boundary = try store.read { db -> Geometry? in
-                let s = try db.prepare("SELECT geom FROM communities WHERE code = ? AND level = 'community'")
+                let s = try db.cached("SELECT geom FROM communities WHERE code = ? AND level = 'community'")
+                defer { s.reset() }
                 try s.bind([.text(community)])
                 return try s.step() ? try GeoStore.geometry(s, 0) : nil
             }

@@ -149,11 +149,13 @@ public struct PlanDesk: Sendable {
 
     /// The open grids; with `day`, the grids in force on that day instead.
     static func openGrids(_ db: Connection, communities: Set<String>?, inForceOn day: String? = nil) throws -> [OpenGrid] {
-        let s = try db.prepare("""
+        // Cached (a plan's check reads these every time); reset before the read transaction ends.
+        let s = try db.cached("""
             SELECT id, code, name, worker_name, worker_phone, households, population, community_code, valid_from, extra_properties, geom FROM grids
             WHERE \(day == nil ? "valid_to IS NULL" : "(valid_from IS NULL OR valid_from <= ?1) AND (valid_to IS NULL OR valid_to >= ?1)")
             \(communities == nil ? "" : "AND community_code IN (SELECT value FROM json_each(?2))") ORDER BY code
             """)
+        defer { s.reset() }
         if let day { try s.bind(.text(day), at: 1) }
         if let communities { try s.bind(.text(jsonText(.array(communities.sorted().map(JSONValue.string)))), at: 2) }
         var out: [OpenGrid] = []
@@ -180,20 +182,22 @@ public struct PlanDesk: Sendable {
     }
 
     static func load(_ db: Connection, _ id: Int64) throws -> Plan? {
-        let s = try db.prepare("""
+        let s = try db.cached("""
             SELECT id, title, status, communities, created, created_by, updated, effective, applied_at, applied_by, in_force, rollback_of, rolled_back_by
             FROM geogrid_plans WHERE id = ?
             """)
+        defer { s.reset() }
         try s.bind([.integer(id)])
         guard try s.step() else { return nil }
         let communities = (try? JSONParser.parse(s.text(3) ?? "[]"))?.arrayValue?.compactMap(\.stringValue) ?? []
         var plan = Plan(id: s.int64(0), title: s.text(1), status: Plan.Status(rawValue: s.text(2) ?? "") ?? .draft, communities: communities,
             created: s.text(4) ?? "", createdBy: s.text(5), updated: s.text(6) ?? "", effective: s.text(7), appliedAt: s.text(8), appliedBy: s.text(9),
             inForce: s.int64(10) != 0, rollbackOf: s.value(11).integer, rolledBackBy: s.value(12).integer, grids: [])
-        let g = try db.prepare("""
+        let g = try db.cached("""
             SELECT code, action, name, worker_name, worker_phone, households, population, extra_properties, geom FROM geogrid_plan_grids
             WHERE plan_id = ? ORDER BY code, id
             """)
+        defer { g.reset() }
         try g.bind([.integer(id)])
         while try g.step() {
             let geometry: Geometry? = g.value(8) == .null ? nil : try GeoStore.geometry(g, 8)
