@@ -256,11 +256,11 @@ struct FeaturesAPI {
     }
 
     /// OGC `datetime` (a date or date-time, or an interval `a/b` with `..` for open) as an interval of days, for a
-    /// layer whose features are in force from `valid_from` to `valid_to` (the grids).
-    static func dateInterval(_ text: String, _ layer: Layer) throws -> (from: String?, to: String?) {
-        guard layer.field(named: "valid_from") != nil, layer.field(named: "valid_to") != nil else {
-            throw Problem.badRequest("datetime selects features by valid_from and valid_to, which \(layer.name) does not have")
-        }
+    /// layer whose features are in force from `valid_from` to `valid_to` (the grids). A layer without them has no
+    /// temporal information, so the parameter (checked all the same) selects nothing out (OGC API Features
+    /// Part 1, /req/core/fc-time-response): nil.
+    static func dateInterval(_ text: String, _ layer: Layer) throws -> (from: String?, to: String?)? {
+        let temporal = layer.field(named: "valid_from") != nil && layer.field(named: "valid_to") != nil
         func day(_ s: String) throws -> String? {
             if s == ".." || s.isEmpty { return nil }
             let d = String(s.prefix(10))
@@ -271,14 +271,9 @@ struct FeaturesAPI {
         }
         let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard parts.count <= 2 else { throw Problem.badRequest("datetime has at most one /, not \(text)") }
-        if parts.count == 1 {
-            let d = try day(parts[0])
-            guard d != nil else { throw Problem.badRequest("datetime .. alone is no instant: give a date or an interval") }
-            return (d, d)
-        }
-        let (a, b) = (try day(parts[0]), try day(parts[1]))
+        let (a, b) = parts.count == 1 ? (try day(parts[0]), try day(parts[0])) : (try day(parts[0]), try day(parts[1]))
         if let a, let b, a > b { throw Problem.badRequest("datetime's start \(a) is after its end \(b)") }
-        return (a, b)
+        return temporal ? (a, b) : nil
     }
 
     /// Pages up to this many features are written whole in the handler; larger ones are streamed.

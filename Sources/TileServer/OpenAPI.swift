@@ -124,7 +124,7 @@ enum OpenAPIDocument {
                 param("filter-crs", "query", "string", "CRS of the filter's geometries", schema: oneOf(FeaturesAPI.crsList.map(\.uri))),
                 param("sortby", "query", "string", "Properties, comma-separated; - before one sorts descending"),
                 param("properties", "query", "string", "Only these properties, comma-separated"),
-                param("datetime", "query", "string", "Features in force on a date or in an interval (a/b, .. for open) by valid_from/valid_to (grids)",
+                param("datetime", "query", "string", "Features in force on a date or in an interval (a/b, .. for open) by valid_from/valid_to (grids); a layer without them has no temporal information and is not narrowed",
                     schema: [("pattern", s(dateOrInterval))]),
             ], geojson), [
                 ("post", write("Add a feature, or a FeatureCollection as one transaction (Part 4)", "createFeature",
