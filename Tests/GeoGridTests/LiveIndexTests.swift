@@ -183,14 +183,34 @@ import Testing
                 WHERE id = (SELECT id FROM grids ORDER BY id LIMIT 1 OFFSET 9)
                 """)
         }
-        let live = try store.locator()
-        let fresh = try store.read { try GeoStore.buildLocator($0, day: store.today) }
-        #expect(live.gridCount == fresh.gridCount)
         let extent = try #require(try store.info().layers.first { $0.layer == .grids }?.extent)
         var rng = SeededRandom(seed: 3)
-        for _ in 0..<3_000 {
-            let p = Position(rng.next(in: extent.minX...extent.maxX), rng.next(in: extent.minY...extent.maxY))
-            #expect(live.locate(p) == fresh.locate(p), "\(p)")
+        func compare() throws {
+            let live = try store.locator()
+            let fresh = try store.read { try GeoStore.buildLocator($0, day: store.today) }
+            #expect(live.gridCount == fresh.gridCount)
+            #expect(live.day == fresh.day)
+            for _ in 0..<3_000 {
+                let p = Position(rng.next(in: extent.minX...extent.maxX), rng.next(in: extent.minY...extent.maxY))
+                #expect(live.locate(p) == fresh.locate(p), "\(p)")
+                #expect(live.gridOwners(p) == fresh.gridOwners(p), "\(p)")
+            }
         }
+        // The written grids are indexed on their own beside the others (a few of them: no rebuild).
+        let after = try store.locator()
+        #expect(after.overlay.grids.count == 3 + 1 && after.removed.count == 5)
+        try compare()
+        // Enough writes that the grids are indexed whole again.
+        try store.write { db in
+            try db.execute("UPDATE grids SET geom = ST_Translate(geom, 0.0001, 0, 0) WHERE id % 2 = 0")
+            for pass in 0..<2 {
+                try db.execute("""
+                    INSERT INTO grids (code, community_code, geom) SELECT substr(code, 1, 12) || (\(500 + 200 * pass) + id), community_code, ST_Translate(geom, -0.0002, 0.0001, 0)
+                    FROM grids WHERE valid_to IS NULL AND (valid_from IS NULL OR valid_from <= '\(store.today)')
+                    """)
+            }
+        }
+        #expect(try store.locator().overlay.grids.isEmpty)
+        try compare()
     }
 }

@@ -67,20 +67,48 @@ public final class LocateResult: Sendable, Hashable {
 
 /// Answers which grid and community own a point, from memory. Immutable and Sendable: one is shared by every
 /// thread and replaced whole when the grids or communities change.
+///
+/// After a write that changes a few grids (a plan, an edit) the next locator is not built over again: it
+/// shares the indexed grids of the one before (`base`), hides the rows the write changed or closed
+/// (`removed`), and indexes only the grids written since (`overlay`). Where grids overlap the lowest id wins,
+/// in either part, exactly as in a locator built afresh. When the overlay and the hidden rows pass an eighth
+/// of the base the grids are indexed whole again.
 public struct Locator: Sendable {
-    let grids: [GridInfo]
-    public var gridCount: Int { grids.count }
-    let gridIndex: PolygonIndex
+    /// Grids in id order with their polygon index and answers, made once and shared.
+    final class GridSet: Sendable {
+        let grids: [GridInfo]
+        let sources: [(GridInfo, Geometry)]
+        let index: PolygonIndex
+        let answers: [LocateResult]
+
+        init(_ sources: [(GridInfo, Geometry)], areasByCode: [String: AreaInfo]) {
+            self.sources = sources
+            grids = sources.map(\.0)
+            index = PolygonIndex(polygons: sources.map { Locator.rings($0.1) })
+            answers = grids.map { Locator.chain(areasByCode, .grid, $0, $0.communityCode, .community) }
+        }
+
+        /// The position of grid row `id`, by binary search over the ids in order.
+        func position(of id: Int64) -> Int? {
+            var lo = 0, hi = grids.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if grids[mid].id < id { lo = mid + 1 } else { hi = mid }
+            }
+            return lo < grids.count && grids[lo].id == id ? lo : nil
+        }
+    }
+
+    let base: GridSet
+    /// Positions in `base` of rows changed or gone since it was indexed.
+    let removed: Set<Int32>
+    let overlay: GridSet
+    public var gridCount: Int { base.grids.count - removed.count + overlay.grids.count }
     /// The areas by level, finest first (community, street, district): where no grid owns a point, the first
     /// level with an area containing it answers, so a store with only streets or districts drawn still answers.
     let fallbacks: [(index: PolygonIndex, answers: [LocateResult])]
-    /// The answers, made once: per grid, and per area for the points in no grid.
-    let gridAnswers: [LocateResult]
     /// The day (YYYY-MM-DD) whose grids in force it holds, when built from a store.
     public internal(set) var day: String?
-    /// What it was built from: the grids with their geometries (so that a write changing a few grids makes the
-    /// next locator without reading the rest again), and the areas by code.
-    let sources: [(GridInfo, Geometry)]
     let areasByCode: [String: AreaInfo]
 
     public init(grids: [(GridInfo, Geometry)], areas: [(AreaInfo, Geometry)]) {
@@ -91,21 +119,37 @@ public struct Locator: Sendable {
             let these = areas.filter { $0.0.level == level }
             return (PolygonIndex(polygons: these.map { Self.rings($0.1) }), these.map { Self.chain(byCode, owner, nil, $0.0.code, level) })
         }
-        self.init(grids: grids, areasByCode: byCode, fallbacks: fallbacks)
+        self.init(base: GridSet(grids, areasByCode: byCode), removed: [], overlay: GridSet([], areasByCode: byCode), areasByCode: byCode, fallbacks: fallbacks)
     }
 
-    /// A locator of other grids over the same areas as `old` (whose area indexes it shares).
-    init(grids: [(GridInfo, Geometry)], areasOf old: Locator) {
-        self.init(grids: grids, areasByCode: old.areasByCode, fallbacks: old.fallbacks)
-    }
-
-    private init(grids: [(GridInfo, Geometry)], areasByCode: [String: AreaInfo], fallbacks: [(index: PolygonIndex, answers: [LocateResult])]) {
-        sources = grids
-        self.grids = grids.map(\.0)
+    private init(base: GridSet, removed: Set<Int32>, overlay: GridSet, areasByCode: [String: AreaInfo],
+        fallbacks: [(index: PolygonIndex, answers: [LocateResult])])
+    {
+        self.base = base
+        self.removed = removed
+        self.overlay = overlay
         self.areasByCode = areasByCode
         self.fallbacks = fallbacks
-        gridIndex = PolygonIndex(polygons: grids.map { Self.rings($0.1) })
-        gridAnswers = self.grids.map { Self.chain(areasByCode, .grid, $0, $0.communityCode, .community) }
+    }
+
+    /// The locator after a write to the grid rows `ids` (written, closed or deleted), whose rows still in
+    /// force are `rows` (ordered or not); the areas are as they were.
+    func applying(ids: Set<Int64>, rows: [(GridInfo, Geometry)]) -> Locator {
+        var removed = self.removed
+        for id in ids { if let i = base.position(of: id) { removed.insert(Int32(i)) } }
+        var written = overlay.sources.filter { !ids.contains($0.0.id) } + rows
+        written.sort { $0.0.id < $1.0.id }
+        if written.count + removed.count > max(64, base.grids.count / 8) {
+            var all = base.sources.enumerated().filter { !removed.contains(Int32($0.offset)) }.map(\.element) + written
+            all.sort { $0.0.id < $1.0.id }
+            var next = Locator(base: GridSet(all, areasByCode: areasByCode), removed: [], overlay: GridSet([], areasByCode: areasByCode),
+                areasByCode: areasByCode, fallbacks: fallbacks)
+            next.day = day
+            return next
+        }
+        var next = Locator(base: base, removed: removed, overlay: GridSet(written, areasByCode: areasByCode), areasByCode: areasByCode, fallbacks: fallbacks)
+        next.day = day
+        return next
     }
 
     /// The answer for an area of `level` coded `code` (a grid's community, or the area itself), with the areas
@@ -128,15 +172,26 @@ public struct Locator: Sendable {
     }
 
     /// The owner of `p` by the half-open rule of `PolygonIndex`; where grids overlap (bad data) the one
-    /// stored first wins.
+    /// stored first (the lowest id) wins.
     public func locate(_ p: Position) -> LocateResult {
-        if let i = gridIndex.firstContaining(p) { return gridAnswers[i] }
+        let b = removed.isEmpty ? base.index.firstContaining(p) : base.index.firstContaining(p) { !removed.contains(Int32($0)) }
+        if !overlay.grids.isEmpty, let o = overlay.index.firstContaining(p) {
+            if let b, base.grids[b].id < overlay.grids[o].id { return base.answers[b] }
+            return overlay.answers[o]
+        }
+        if let b { return base.answers[b] }
         for level in fallbacks { if let i = level.index.firstContaining(p) { return level.answers[i] } }
         return .outside
     }
 
-    /// Codes of every grid owning `p` (more than one only where grids overlap): for checking data.
-    public func gridOwners(_ p: Position) -> [String] { gridIndex.allContaining(p).map { grids[$0].code } }
+    /// Codes of every grid owning `p` (more than one only where grids overlap), by id: for checking data.
+    public func gridOwners(_ p: Position) -> [String] {
+        let found = base.index.allContaining(p).filter { !removed.contains(Int32($0)) }.map { base.grids[$0] } + overlay.index.allContaining(p).map { overlay.grids[$0] }
+        return found.sorted { $0.id < $1.id }.map(\.code)
+    }
 
-    public var memoryBytes: Int { gridIndex.memoryBytes + fallbacks.reduce(0) { $0 + $1.index.memoryBytes } + grids.count * MemoryLayout<GridInfo>.stride }
+    public var memoryBytes: Int {
+        base.index.memoryBytes + overlay.index.memoryBytes + fallbacks.reduce(0) { $0 + $1.index.memoryBytes }
+            + (base.grids.count + overlay.grids.count) * MemoryLayout<GridInfo>.stride
+    }
 }

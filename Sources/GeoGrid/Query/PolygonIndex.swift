@@ -103,6 +103,16 @@ public struct PolygonIndex: Sendable {
         return nil
     }
 
+    /// The first polygon (lowest index) among those `keep` accepts that owns `p`, or nil.
+    public func firstContaining(_ p: Position, where keep: (Int) -> Bool) -> Int? {
+        guard let (cell, r) = cellAndRow(p) else { return nil }
+        for slot in Int(cellStart[cell])..<Int(cellStart[cell + 1]) {
+            let i = Int(cellPolygons[slot])
+            if keep(i), owns(i, p, row: r) { return i }
+        }
+        return nil
+    }
+
     /// Every polygon owning `p`, in index order (more than one only where polygons overlap).
     public func allContaining(_ p: Position) -> [Int] {
         guard let (cell, r) = cellAndRow(p) else { return [] }

@@ -239,13 +239,8 @@ extension GeoStore {
         var change = StoreChange()
         if let old = next.locator, changes.touches(.grids) || changes.touches(.communities) {
             if !changes.touches(.communities), let ids = changes.rows[.grids], old.day == today {
-                // Grids changed (a plan, an edit): the others are kept as they were read, the changed ones read again.
-                var grids = old.sources.filter { !ids.contains($0.0.id) }
-                grids += try Self.gridRows(db, day: today, ids: ids)
-                grids.sort { $0.0.id < $1.0.id }
-                var locator = Locator(grids: grids, areasOf: old)
-                locator.day = today
-                next.locator = locator
+                // Grids changed (a plan, an edit): the others are kept as they were indexed, the changed ones read again.
+                next.locator = old.applying(ids: ids, rows: try Self.gridRows(db, day: today, ids: ids))
             } else {
                 next.locator = try Self.buildLocator(db, day: today)
             }

@@ -121,6 +121,19 @@ if ProcessInfo.processInfo.environment["PLAN_BENCH_PROFILE"] == "one" {
     for _ in 0..<4_000 { _ = try desk.check(plan.id) }
     exit(0)
 }
+if ProcessInfo.processInfo.environment["PLAN_BENCH_PROFILE"] == "apply" {
+    // For profilers: apply and roll back, over and over (each rollback is a new applied plan; the next draft
+    // is made afresh from the same proposal).
+    var times: [Double] = []
+    for _ in 0..<60 {
+        let p = try desk.create(try JSONParser.parse(proposal), title: "again", assignCodes: false, by: .local())
+        let (applied, t) = try timed { try desk.apply(p.id, effective: PlanDesk.localDay(Date()), by: .local()) }
+        times.append(t)
+        _ = try desk.rollback(applied.id, by: .local())
+    }
+    print("apply median \(f(times.sorted()[times.count / 2] * 1000, 1)) ms")
+    exit(0)
+}
 print("\none community (\(features.count) grids), a vertex moved:")
 var ours = [Double](), theirs = [Double]()
 var last: [PlanFinding] = []
