@@ -213,4 +213,43 @@ import Testing
         #expect(try store.locator().overlay.grids.isEmpty)
         try compare()
     }
+
+    /// Features in a box, as a list and as a visit without copies, equal SpatiaLite's `ST_Intersects` with the
+    /// box, by id, before and after writes that move, delete and add buildings (the overlay in use).
+    @Test func featuresInABoxEqualSpatiaLitesAfterWrites() throws {
+        let dir = TemporaryDirectory()
+        try DemoCity.build(from: Fixtures.demoCity.path, at: dir.path("demo.sqlite"))
+        let store = try GeoStore(path: dir.path("demo.sqlite"))
+        let extent = try #require(try store.info().layers.first { $0.layer == .buildings }?.extent)
+        var rng = SeededRandom(seed: 41)
+        func compare() throws {
+            let index = try store.shapeIndex(.buildings)
+            var nonEmpty = 0
+            defer { #expect(nonEmpty > 20) }
+            for _ in 0..<60 {
+                let x = rng.next(in: extent.minX...extent.maxX), y = rng.next(in: extent.minY...extent.maxY)
+                let box = BBox(minX: x, minY: y, maxX: x + rng.next(in: 0.0002...0.01), maxY: y + rng.next(in: 0.0001...0.005))
+                let expected: [Int64] = try store.read { db in
+                    let s = try db.prepare("SELECT id FROM buildings WHERE ST_Intersects(geom, BuildMbr(?, ?, ?, ?, 4326)) ORDER BY id")
+                    try s.bind([.real(box.minX), .real(box.minY), .real(box.maxX), .real(box.maxY)])
+                    var out: [Int64] = []
+                    while try s.step() { out.append(s.int64(0)) }
+                    return out
+                }
+                if !expected.isEmpty { nonEmpty += 1 }
+                var visited: [Int64] = []
+                index.forEach(intersecting: box) { visited.append($0.id) }
+                #expect(index.entries(intersecting: box).map(\.id) == expected, "\(box)")
+                #expect(visited == expected, "\(box)")
+            }
+        }
+        try compare()
+        try store.write { db in
+            try db.execute("UPDATE buildings SET geom = ST_Translate(geom, 0.001, 0.0005, 0) WHERE id % 7 = 0")
+            try db.execute("DELETE FROM buildings WHERE id % 11 = 0")
+            try db.execute("INSERT INTO buildings (name, geom) SELECT 'copy', ST_Translate(geom, -0.002, 0, 0) FROM buildings WHERE id % 13 = 0")
+        }
+        #expect(try store.shapeIndex(.buildings).pendingChanges > 0)
+        try compare()
+    }
 }

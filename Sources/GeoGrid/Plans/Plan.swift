@@ -52,7 +52,7 @@ public struct Plan: Sendable {
     public var grids: [PlanGrid]
 
     /// The communities the plan redraws and those its grids' codes name: where the grids it may touch are.
-    var touchedCommunities: Set<String> { Set(communities).union(grids.compactMap(\.communityCode)) }
+    var touchedCommunities: Set<String> { Set(communities).union(grids.compactMap { $0.communityCode }) }
 
     /// The plan as JSON: its members, then its grids as a FeatureCollection.
     public func encoded(personal: Bool, into out: inout [UInt8]) {

@@ -173,7 +173,7 @@ extension PlanDesk {
     func check(_ plan: Plan, open given: [OpenGrid]? = nil, audit: Bool = false) throws -> [PlanFinding] {
         var findings: [PlanFinding] = []
         let open = try given ?? openGrids(communities: plan.touchedCommunities)
-        let openByCommunity = Dictionary(grouping: open, by: \.info.communityCode)
+        let openByCommunity = Dictionary(grouping: open, by: { $0.info.communityCode })
         let plannedByCommunity = Dictionary(grouping: plan.grids.filter { $0.communityCode != nil }, by: { $0.communityCode! })
         let uncoded = plan.grids.filter { $0.communityCode == nil }
         let openByCode = Dictionary(open.map { ($0.info.code, $0) }) { a, _ in a }
@@ -222,7 +222,7 @@ extension PlanDesk {
             let frame = LocalFrame(Position((box.minX + box.maxX) / 2, (box.minY + box.maxY) / 2))
             let planned = (plannedByCommunity[community] ?? []) + uncoded.filter { $0.code == nil && $0.geometry.map { g in
                 geos.representativePoint(g).map { locator.locate($0).community?.code == community } ?? false } ?? false }
-            let replaced = Set(planned.compactMap(\.code))
+            let replaced = Set(planned.compactMap { $0.code })
             let inForce = Dictionary((openByCommunity[community] ?? []).map { ($0.info.code, $0) }) { a, _ in a }
             var members: [MosaicGrid] = (openByCommunity[community] ?? []).filter { !replaced.contains($0.info.code) }
                 .map { .init(code: $0.info.code, geometry: $0.geometry, fromPlan: false, changed: false) }
@@ -320,17 +320,18 @@ extension PlanDesk {
             var prepared: [Int: GEOSPrepared] = [:]
             var planar: [Int: Geometry] = [:]
             let changedBoxes = valid.indices.filter { valid[$0].member.changed }.map { boxes[$0] }
-            for b in buildings.entries(intersecting: box) {
+            buildings.forEach(intersecting: box) { b in
                 // Its grid: the one its point on surface lies in; when its whole box lies deep inside the grid
                 // holding the box's centre, that grid (wherever the point is), with no GEOS and no cut possible.
                 let c = Position((b.box.minX + b.box.maxX) / 2, (b.box.minY + b.box.maxY) / 2)
                 var home: Int?, deepInside = false
                 if let k = valid.indices.first(where: { boxes[$0].contains(c) && Self.contains(valid[$0].member.geometry, c) }) {
                     if planar[k] == nil { planar[k] = frame.metres(valid[k].member.geometry) }
-                    if PlanGeometry.surelyInside(frame.metres(b.geometry), planar[k]!) { (home, deepInside) = (k, true) }
+                    let lo = frame.metres(Position(b.box.minX, b.box.minY)), hi = frame.metres(Position(b.box.maxX, b.box.maxY))
+                    if PlanGeometry.surelyInside(box: BBox(minX: lo.lon, minY: lo.lat, maxX: hi.lon, maxY: hi.lat), planar[k]!) { (home, deepInside) = (k, true) }
                 }
                 if !deepInside {
-                    guard let point = geos.representativePoint(b.geometry) else { continue }
+                    guard let point = geos.representativePoint(b.geometry) else { return }
                     home = valid.indices.first { boxes[$0].contains(point) && Self.contains(valid[$0].member.geometry, point) }
                 }
                 if let home {
@@ -339,12 +340,12 @@ extension PlanDesk {
                     totals[home, default: (0, 0, 0)].buildings += 1
                 }
                 // Only a boundary the plan draws can newly cut a building; one deep inside its grid is not cut.
-                guard !deepInside, changedBoxes.contains(where: { $0.intersects(b.box) }) else { continue }
-                guard let bm = geos.geometry(frame.metres(b.geometry)) else { continue }
+                guard !deepInside, changedBoxes.contains(where: { $0.intersects(b.box) }) else { return }
+                guard let bm = geos.geometry(frame.metres(b.geometry)) else { return }
                 // Inside its grid, away from every boundary: not cut (most buildings; the grid is prepared once).
                 if let home {
                     if prepared[home] == nil { prepared[home] = geos.prepare(valid[home].metric) }
-                    if let p = prepared[home], geos.containsProperly(p, bm) { continue }
+                    if let p = prepared[home], geos.containsProperly(p, bm) { return }
                 }
                 let footprint = geos.area(bm)
                 var shares: [(Int, Double)] = []
@@ -353,7 +354,7 @@ extension PlanDesk {
                     let a = geos.area(part)
                     if a > tol && a >= settings.cutShare * footprint { shares.append((k, a)) }
                 }
-                guard shares.count > 1, shares.contains(where: { valid[$0.0].member.changed }) else { continue }
+                guard shares.count > 1, shares.contains(where: { valid[$0.0].member.changed }) else { return }
                 let names = shares.map { label(valid[$0.0].member) }
                 let goes = home.map { label(valid[$0].member) }
                 findings.append(PlanFinding(kind: "cut_building", severity: .warning, grids: names,
@@ -445,7 +446,13 @@ extension PlanDesk {
         return findings
     }
 
-    static func contains(_ g: Geometry, _ p: Position) -> Bool { g.polygons.contains { Geometry.polygonContains($0, p) } }
+    static func contains(_ g: Geometry, _ p: Position) -> Bool {
+        switch g {
+        case .polygon(let rings): Geometry.polygonContains(rings, p)
+        case .multiPolygon(let polygons): polygons.contains { Geometry.polygonContains($0, p) }
+        default: false
+        }
+    }
 
     /// The grids along a gap (those within a metre of it).
     static func neighbours(_ gap: GEOSGeometry, _ valid: [(member: MosaicGrid, metric: GEOSGeometry)], _ geos: GEOSContext,

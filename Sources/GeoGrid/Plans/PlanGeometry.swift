@@ -50,16 +50,24 @@ enum PlanGeometry {
     /// is inside the grid, farther from every edge of it than half the box's diagonal (so the whole box is).
     static func surelyInside(_ building: Geometry, _ grid: Geometry) -> Bool {
         guard let box = building.bbox else { return false }
+        return surelyInside(box: box, grid)
+    }
+
+    /// The same for a building known by its box alone (in the grid's plane).
+    static func surelyInside(box: BBox, _ grid: Geometry) -> Bool {
         let c = Position((box.minX + box.maxX) / 2, (box.minY + box.maxY) / 2)
         let dx = box.maxX - box.minX, dy = box.maxY - box.minY
         let reach = (dx * dx + dy * dy).squareRoot() / 2
-        let polygons = grid.polygons
-        guard polygons.contains(where: { Geometry.polygonContains($0, c) }) else { return false }
-        for polygon in polygons {
+        func clear(_ polygon: PolygonRings) -> Bool {
             for ring in polygon where ring.count > 1 {
                 for i in 0..<(ring.count - 1) where distance(c, ring[i], ring[i + 1]) <= reach { return false }
             }
+            return true
         }
-        return true
+        switch grid {
+        case .polygon(let rings): return Geometry.polygonContains(rings, c) && clear(rings)
+        case .multiPolygon(let polygons): return polygons.contains { Geometry.polygonContains($0, c) } && polygons.allSatisfy(clear)
+        default: return false
+        }
     }
 }

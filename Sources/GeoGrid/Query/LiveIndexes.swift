@@ -169,6 +169,29 @@ public final class LayerIndex: Sendable {
         return found.sorted { $0.id < $1.id }
     }
 
+    /// Calls `body` with every feature whose geometry meets `box`, by id, without copying entries.
+    func forEach(intersecting box: BBox, _ body: (borrowing ShapeIndex.Entry) -> Void) {
+        var found: [Int32] = []
+        main.scan(intersecting: box) { i in if removed.isEmpty || !removed.contains(main.entries[Int(i)].id) { found.append(i) } }
+        found.sort { main.entries[Int($0)].id < main.entries[Int($1)].id }
+        var extra: [Int32] = []
+        if !changed.isEmpty {
+            delta.scan(intersecting: box) { extra.append($0) }
+            extra.sort { delta.entries[Int($0)].id < delta.entries[Int($1)].id }
+        }
+        // Both in id order: merged.
+        var a = 0, d = 0
+        while a < found.count || d < extra.count {
+            if d == extra.count || (a < found.count && main.entries[Int(found[a])].id < delta.entries[Int(extra[d])].id) {
+                body(main.entries[Int(found[a])])
+                a += 1
+            } else {
+                body(delta.entries[Int(extra[d])])
+                d += 1
+            }
+        }
+    }
+
     /// A box holding every feature (exact after a merge; after edits it may still include deleted ones'
     /// places); nil when the layer is empty.
     public var extent: BBox? {

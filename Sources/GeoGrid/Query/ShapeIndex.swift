@@ -75,21 +75,37 @@ public struct ShapeIndex: Sendable {
 
     /// Entries whose geometry meets `box`, by id.
     public func entries(intersecting box: BBox) -> [Entry] {
-        guard box.intersects(grid.extent) else { return [] }
-        let c0 = grid.col(box.minX), c1 = grid.col(box.maxX), r0 = grid.row(box.minY), r1 = grid.row(box.maxY)
-        var seen = Set<Int32>()
+        // Found as positions, sorted by id, and only then copied out.
+        var found: [Int32] = []
+        scan(intersecting: box) { found.append($0) }
+        found.sort { entries[Int($0)].id < entries[Int($1)].id }
         var out: [Entry] = []
+        out.reserveCapacity(found.count)
+        for i in found { out.append(entries[Int(i)]) }
+        return out
+    }
+
+    /// Calls `body` with the position in `entries` of every entry whose geometry meets `box`, each once, in no
+    /// particular order; nothing is copied.
+    func scan(intersecting box: BBox, _ body: (Int32) -> Void) {
+        guard box.intersects(grid.extent) else { return }
+        let c0 = grid.col(box.minX), c1 = grid.col(box.maxX), r0 = grid.row(box.minY), r1 = grid.row(box.maxY)
         for r in r0...r1 {
             for c in c0...c1 {
                 let cell = r * grid.cols + c
                 for slot in Int(cellStart[cell])..<Int(cellStart[cell + 1]) {
                     let i = cellEntries[slot]
-                    guard entries[Int(i)].box.intersects(box), seen.insert(i).inserted, entries[Int(i)].geometry.intersects(box) else { continue }
-                    out.append(entries[Int(i)])
+                    let b = entries[Int(i)].box
+                    guard b.intersects(box) else { continue }
+                    // An entry filed in several cells is judged once: in the first of them the box covers.
+                    guard r == max(r0, grid.row(b.minY)), c == max(c0, grid.col(b.minX)) else { continue }
+                    // A box inside the query's needs no exact test.
+                    let inside = b.minX >= box.minX && b.maxX <= box.maxX && b.minY >= box.minY && b.maxY <= box.maxY
+                    guard inside || entries[Int(i)].geometry.intersects(box) else { continue }
+                    body(i)
                 }
             }
         }
-        return out.sorted { $0.id < $1.id }
     }
 
     /// Metres from `p` to the nearest point of `g` in the plane tangent at `p`; 0 inside a polygon.

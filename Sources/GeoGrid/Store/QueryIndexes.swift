@@ -27,7 +27,7 @@ final class QueryIndexCache: Sendable {
     }
 
     func locator(_ build: () throws -> Locator) rethrows -> Locator {
-        try cached(\.locator, build)
+        try cached({ $0.locator }, { $0.locator = $1 }, build)
     }
 
     /// Puts a locator of a new day in place of the one of `ifDay` (unless another thread already did).
@@ -36,11 +36,11 @@ final class QueryIndexCache: Sendable {
     }
 
     func shapes(_ layer: Layer, _ build: () throws -> LayerIndex) rethrows -> LayerIndex {
-        try cached(\.shapes[layer], build)
+        try cached({ $0.shapes[layer] }, { $0.shapes[layer] = $1 }, build)
     }
 
     func points(_ layer: Layer, _ build: () throws -> ResourceIndex) rethrows -> ResourceIndex {
-        try cached(\.points[layer], build)
+        try cached({ $0.points[layer] }, { $0.points[layer] = $1 }, build)
     }
 
     /// Forgets the indexes of `layers` (their definition changed, or they are gone).
@@ -54,12 +54,14 @@ final class QueryIndexCache: Sendable {
         }
     }
 
-    /// The index at `slot`, built by `build` when missing; kept only if no write came in between.
-    private func cached<T: Sendable>(_ slot: WritableKeyPath<State, T?> & Sendable, _ build: () throws -> T) rethrows -> T {
-        let (found, generation) = state.withLock { ($0[keyPath: slot], $0.generation) }
+    /// The index `get` finds, built by `build` when missing and stored by `set`; kept only if no write came in
+    /// between. (Closures, not a key path: a key path with a subscript is made at run time on every call, and
+    /// this runs on every query.)
+    @inline(__always) private func cached<T: Sendable>(_ get: (borrowing State) -> T?, _ set: (inout State, T) -> Void, _ build: () throws -> T) rethrows -> T {
+        let (found, generation) = state.withLock { (get($0), $0.generation) }
         if let found { return found }
         let made = try build()
-        state.withLock { if $0.generation == generation { $0[keyPath: slot] = made } }
+        state.withLock { if $0.generation == generation { set(&$0, made) } }
         return made
     }
 }
