@@ -73,13 +73,7 @@ struct FeaturesAPITests {
         let (server, db, _) = try ServerTests.demo.get()
         let store = try GeoStore(path: db)
         let box = BBox(minX: 24.940, minY: 60.167, maxX: 24.946, maxY: 60.171)
-        let expected: [Int64] = try store.read { db in
-            let s = try db.prepare("SELECT id FROM buildings WHERE ST_Intersects(geom, BuildMbr(?, ?, ?, ?, 4326)) ORDER BY id")
-            try s.bind([.real(box.minX), .real(box.minY), .real(box.maxX), .real(box.maxY)])
-            var out: [Int64] = []
-            while try s.step() { out.append(s.int64(0)) }
-            return out
-        }
+        let expected = try sqlIDs(store, intersecting: box)
         #expect(expected.count > 10)
         let crs84 = try json(try curl("\(server.baseURL)/collections/buildings/items?bbox=\(box.minX),\(box.minY),\(box.maxX),\(box.maxY)&limit=1000"))
         #expect(ids(crs84) == expected && crs84["numberMatched"] as? Int == expected.count)

@@ -229,13 +229,7 @@ import Testing
             for _ in 0..<60 {
                 let x = rng.next(in: extent.minX...extent.maxX), y = rng.next(in: extent.minY...extent.maxY)
                 let box = BBox(minX: x, minY: y, maxX: x + rng.next(in: 0.0002...0.01), maxY: y + rng.next(in: 0.0001...0.005))
-                let expected: [Int64] = try store.read { db in
-                    let s = try db.prepare("SELECT id FROM buildings WHERE ST_Intersects(geom, BuildMbr(?, ?, ?, ?, 4326)) ORDER BY id")
-                    try s.bind([.real(box.minX), .real(box.minY), .real(box.maxX), .real(box.maxY)])
-                    var out: [Int64] = []
-                    while try s.step() { out.append(s.int64(0)) }
-                    return out
-                }
+                let expected = try sqlIDs(store, intersecting: box)
                 if !expected.isEmpty { nonEmpty += 1 }
                 var visited: [Int64] = []
                 index.forEach(intersecting: box) { visited.append($0.id) }

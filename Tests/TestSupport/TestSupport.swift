@@ -80,6 +80,18 @@ public func importText(_ store: GeoStore, _ layer: Layer, _ text: String, format
 }
 
 /// The layer exported as newline-delimited GeoJSON text: a fingerprint of its contents.
+/// The ids of `table`'s features meeting `box`, by id, as SpatiaLite's `ST_Intersects` finds them: the oracle
+/// for features in a box.
+public func sqlIDs(_ store: GeoStore, _ table: String = "buildings", intersecting box: BBox) throws -> [Int64] {
+    try store.read { db in
+        let s = try db.prepare("SELECT id FROM \(table) WHERE ST_Intersects(geom, BuildMbr(?, ?, ?, ?, 4326)) ORDER BY id")
+        try s.bind([.real(box.minX), .real(box.minY), .real(box.maxX), .real(box.maxY)])
+        var out: [Int64] = []
+        while try s.step() { out.append(s.int64(0)) }
+        return out
+    }
+}
+
 public func exportText(_ store: GeoStore, _ layer: Layer, bbox: BBox? = nil) throws -> String {
     var options = ExportOptions(layer: layer)
     options.format = .geojsonseq
