@@ -6,6 +6,25 @@
 enum Overlay {
     static func shouldMerge(delta: Int, main: Int) -> Bool { delta > max(256, Int((2 * Double(main)).squareRoot())) }
 
+    /// `main` without the rows whose positions `skip` names, and `added`, both ascending by `id` and disjoint,
+    /// as one array ascending by id (no sort, one copy of each row).
+    static func merge<T>(_ main: [T], _ added: [T], skip: (Int) -> Bool, id: (T) -> Int64) -> [T] {
+        var out: [T] = []
+        out.reserveCapacity(main.count + added.count)
+        var a = 0
+        for (i, m) in main.enumerated() {
+            if skip(i) { continue }
+            let mid = id(m)
+            while a < added.count && id(added[a]) < mid {
+                out.append(added[a])
+                a += 1
+            }
+            out.append(m)
+        }
+        out.append(contentsOf: added[a...])
+        return out
+    }
+
     /// The index of `id` among `count` ids ascending (the i-th given by `idAt`), if present.
     static func find(_ id: Int64, in count: Int, _ idAt: (Int) -> Int64) -> Int? {
         var lo = 0, hi = count
@@ -67,7 +86,9 @@ public final class ResourceIndex: Sendable {
         }
         for r in rows { changed[r.id] = r }
         let next = ResourceIndex(main: main, removed: removed, removedCount: removedCount, changed: changed)
-        return Overlay.shouldMerge(delta: changed.count + removedCount, main: main.count) ? ResourceIndex(resources: next.resources) : next
+        guard Overlay.shouldMerge(delta: changed.count + removedCount, main: main.count) else { return next }
+        let merged = Overlay.merge(main.resources, next.delta.resources, skip: { removed[$0] }, id: { $0.id })
+        return ResourceIndex(main: PointIndex(resources: merged), removed: Bitset(count: merged.count), removedCount: 0, changed: [:])
     }
 
     /// The `k` resources nearest to `p`, nearest first (ties by id), among `types` (all when nil) whose status
@@ -112,7 +133,7 @@ public final class LayerIndex: Sendable {
         self.main = main
         self.removed = removed
         self.changed = changed
-        delta = ShapeIndex(layer: main.layer, features: changed.values.sorted { $0.id < $1.id }.map(StoredRow.init))
+        delta = ShapeIndex(layer: main.layer, entries: changed.values.sorted { $0.id < $1.id })
     }
 
     public var count: Int { main.entries.count - removed.count + changed.count }
@@ -132,8 +153,9 @@ public final class LayerIndex: Sendable {
         }
         let next = LayerIndex(main: main, removed: removed, changed: changed)
         guard Overlay.shouldMerge(delta: changed.count + removed.count, main: main.entries.count) else { return next }
-        let kept = main.entries.filter { !removed.contains($0.id) } + changed.values
-        return LayerIndex(layer: main.layer, features: kept.sorted { $0.id < $1.id }.map(StoredRow.init))
+        // The kept rows of the main index and the changed ones, both in id order and disjoint: merged.
+        let merged = Overlay.merge(main.entries, next.delta.entries, skip: { removed.contains(main.entries[$0].id) }, id: { $0.id })
+        return LayerIndex(main: ShapeIndex(layer: main.layer, entries: merged), removed: [], changed: [:])
     }
 
     /// Features whose geometry comes within `radius` metres of `p` (0 inside a polygon), nearest first.
@@ -167,6 +189,21 @@ public final class LayerIndex: Sendable {
         found.removeAll { removed.contains($0.id) }
         found += delta.entries(intersecting: box)
         return found.sorted { $0.id < $1.id }
+    }
+
+    /// Calls `body` with every feature whose geometry comes within `radius` metres of `p`, in no particular
+    /// order, without copying entries or measuring distances it need not (for totals and counts).
+    func forEach(within p: Position, radius: Double, _ body: (borrowing ShapeIndex.Entry) -> Void) {
+        main.entries.withUnsafeBufferPointer { entries in
+            main.scanWithin(p, radius: radius) { i in
+                if !removed.isEmpty && removed.contains(entries[Int(i)].id) { return }
+                body(entries[Int(i)])
+            }
+        }
+        guard !changed.isEmpty else { return }
+        delta.entries.withUnsafeBufferPointer { entries in
+            delta.scanWithin(p, radius: radius) { i in body(entries[Int(i)]) }
+        }
     }
 
     /// Calls `body` with every feature whose geometry meets `box`, by id, without copying entries.

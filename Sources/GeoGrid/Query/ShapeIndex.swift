@@ -19,15 +19,20 @@ public struct ShapeIndex: Sendable {
     let cellEntries: [Int32]
 
     public init(layer: Layer, features: [StoredRow]) {
-        self.layer = layer
-        var extent = BBox.empty
         var entries: [Entry] = []
         entries.reserveCapacity(features.count)
         for f in features {
             guard let box = f.geometry.bbox else { continue }
-            extent.extend(box)
             entries.append(Entry(id: f.id, geometry: f.geometry, values: f.values, extra: f.extra, box: box))
         }
+        self.init(layer: layer, entries: entries)
+    }
+
+    /// An index of `entries`, in id order, as they are.
+    init(layer: Layer, entries: [Entry]) {
+        self.layer = layer
+        var extent = BBox.empty
+        for e in entries { extent.extend(e.box) }
         self.entries = entries
         grid = CellGrid(extent: extent, cells: entries.count, maxSide: 4096)
         (cellStart, cellEntries) = grid.file(entries.map(\.box))
@@ -50,6 +55,32 @@ public struct ShapeIndex: Sendable {
     /// `radius` metres of `p`, each once, in no particular order; nothing is copied.
     func scan(_ p: Position, radius: Double, _ body: (Int32, Double) -> Void) {
         let scale = Geodesy.metresPerDegree(atLatitude: p.lat)
+        candidates(p, radius: radius, scale: scale) { i, _ in
+            let d = Self.planarDistance(from: p, to: entries[Int(i)].geometry, scale: scale)
+            if d <= radius { body(i, d) }
+        }
+    }
+
+    /// Calls `body` with the position of every entry whose geometry comes within `radius` metres of `p`, as
+    /// `scan` finds them, when the distance itself is not wanted (totals, counts): an entry whose whole box is
+    /// within the radius, or none of it, is judged by its box, and only the others by their geometry.
+    func scanWithin(_ p: Position, radius: Double, _ body: (Int32) -> Void) {
+        let scale = Geodesy.metresPerDegree(atLatitude: p.lat)
+        let r2 = radius * radius
+        candidates(p, radius: radius, scale: scale) { i, box in
+            // The box's nearest and farthest points from p, in the plane of planarDistance.
+            let x0 = (box.minX - p.lon) * scale.lon, x1 = (box.maxX - p.lon) * scale.lon
+            let y0 = (box.minY - p.lat) * scale.lat, y1 = (box.maxY - p.lat) * scale.lat
+            let nx = x0 > 0 ? x0 : (x1 < 0 ? x1 : 0), ny = y0 > 0 ? y0 : (y1 < 0 ? y1 : 0)
+            if nx * nx + ny * ny > r2 * 1.000001 { return }
+            let fx = max(-x0, x1), fy = max(-y0, y1)
+            if fx * fx + fy * fy < r2 * 0.999999 || Self.planarDistance(from: p, to: entries[Int(i)].geometry, scale: scale) <= radius { body(i) }
+        }
+    }
+
+    /// Every entry whose box meets the window `radius` metres around `p`, once each (in the first of its cells
+    /// the window covers), with its box.
+    @inline(__always) private func candidates(_ p: Position, radius: Double, scale: (lat: Double, lon: Double), _ body: (Int32, BBox) -> Void) {
         let dLon = radius / max(scale.lon, 1e-9) * 1.01, dLat = radius / scale.lat * 1.01
         let window = BBox(minX: p.lon - dLon, minY: p.lat - dLat, maxX: p.lon + dLon, maxY: p.lat + dLat)
         guard window.intersects(grid.extent) else { return }
@@ -60,11 +91,8 @@ public struct ShapeIndex: Sendable {
                 for slot in Int(cellStart[cell])..<Int(cellStart[cell + 1]) {
                     let i = cellEntries[slot]
                     let box = entries[Int(i)].box
-                    guard box.intersects(window) else { continue }
-                    // An entry filed in several cells is judged once: in the first of them the window covers.
-                    guard r == max(r0, grid.row(box.minY)), c == max(c0, grid.col(box.minX)) else { continue }
-                    let d = Self.planarDistance(from: p, to: entries[Int(i)].geometry, scale: scale)
-                    if d <= radius { body(i, d) }
+                    guard box.intersects(window), r == max(r0, grid.row(box.minY)), c == max(c0, grid.col(box.minX)) else { continue }
+                    body(i, box)
                 }
             }
         }

@@ -289,7 +289,7 @@ extension GeoStore {
     /// stores. The buildings and the city's own layers are totalled as they are found; only the roads are sorted.
     public func aroundSummary(_ p: Position, radius: Double) throws -> AroundSummary {
         var buildings = BuildingTotals()
-        try shapeIndex(.buildings).forEach(within: p, radius: radius) { e, _ in buildings.add(e) }
+        try shapeIndex(.buildings).forEach(within: p, radius: radius) { buildings.add($0) }
         var roads: [(AccessRoad, Int64)] = []
         try shapeIndex(.roads).forEach(within: p, radius: radius) { e, d in roads.append((AccessRoad(e, distance: d), e.id)) }
         var counts: [String: Int] = [:]
@@ -298,7 +298,7 @@ extension GeoStore {
         var layers: [(layer: Layer, count: Int)] = []
         for layer in self.layers where !layer.isBuiltIn {
             var n = 0
-            try shapeIndex(layer).forEach(within: p, radius: radius) { _, _ in n += 1 }
+            try shapeIndex(layer).forEach(within: p, radius: radius) { _ in n += 1 }
             if n > 0 { layers.append((layer, n)) }
         }
         return AroundSummary(center: p, radius: radius, location: try locate(p), buildings: buildings,
