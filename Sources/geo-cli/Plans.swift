@@ -132,7 +132,7 @@ struct PlanCommand: ParsableCommand {
             if json { return printJSON(.array(plans.map(\.summary))) }
             printTable(["id", "status", "effective", "applied by", "communities", "grids", "title"], plans.map { p in
                 [String(p.id), p.status.rawValue + (p.rollbackOf.map { " (undoes \($0))" } ?? ""), p.effective ?? "-", p.appliedBy ?? "-",
-                    p.communities.joined(separator: " "), String(p.grids.count), p.title ?? ""]
+                    p.communities.joined(separator: " "), String(p.gridCount), p.title ?? ""]
             })
         }
     }

@@ -93,6 +93,9 @@ struct PlanHTTPTests {
         #expect(codes == [Self.grid, Self.east])
         let listed = try json(try curl("\(base)/plans"))["plans"] as? [[String: Any]]
         #expect(listed?.map { $0["id"] as? Int } == [id])
+        // The list counts the plan's grids without reading them: as many as the store holds for it.
+        let stored = try runProcess("/usr/bin/sqlite3", [db, "SELECT count(*) FROM geogrid_plan_grids WHERE plan_id = \(id)"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(listed?.first?["grid_count"] as? Int == Int(stored) && stored == "2")
 
         // One grid moved in the console (its west edge 0.0003° west): an overlap, an error; apply refused with it.
         let (_, overlapping) = try Self.halves(db, shift: -0.0003)

@@ -50,6 +50,10 @@ public struct Plan: Sendable {
     public var rollbackOf: Int64?
     public var rolledBackBy: Int64?
     public var grids: [PlanGrid]
+    /// In a list of plans, whose grids are not read: how many it has.
+    public var listedGridCount: Int? = nil
+    /// How many grids the plan has.
+    public var gridCount: Int { listedGridCount ?? grids.count }
 
     /// The communities the plan redraws and those its grids' codes name: where the grids it may touch are.
     var touchedCommunities: Set<String> { Set(communities).union(grids.compactMap { $0.communityCode }) }
@@ -75,7 +79,7 @@ public struct Plan: Sendable {
             ("updated", .string(updated)), ("effective", effective.map(JSONValue.string) ?? .null), ("applied_at", appliedAt.map(JSONValue.string) ?? .null),
             ("applied_by", appliedBy.map(JSONValue.string) ?? .null), ("in_force", .bool(inForce)),
             ("rollback_of", rollbackOf.map { .number(Double($0)) } ?? .null), ("rolled_back_by", rolledBackBy.map { .number(Double($0)) } ?? .null),
-            ("grid_count", .number(Double(grids.count))),
+            ("grid_count", .number(Double(gridCount))),
         ])
     }
 }

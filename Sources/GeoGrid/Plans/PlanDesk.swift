@@ -85,12 +85,13 @@ public struct PlanDesk: Sendable {
     }
 
     /// Every plan, newest first.
+    /// Every plan, newest first, without its grids (`gridCount` says how many): what a history lists.
     public func plans() throws -> [Plan] {
         try store.read { db in
             let s = try db.prepare("SELECT id FROM geogrid_plans ORDER BY id DESC")
             var ids: [Int64] = []
             while try s.step() { ids.append(s.int64(0)) }
-            return try ids.compactMap { try Self.load(db, $0) }
+            return try ids.compactMap { try Self.load(db, $0, grids: false) }
         }
     }
 
@@ -181,7 +182,8 @@ public struct PlanDesk: Sendable {
         try s.step()
     }
 
-    static func load(_ db: Connection, _ id: Int64) throws -> Plan? {
+    /// The plan `id`; without `grids`, its grids are counted, not read.
+    static func load(_ db: Connection, _ id: Int64, grids: Bool = true) throws -> Plan? {
         let s = try db.cached("""
             SELECT id, title, status, communities, created, created_by, updated, effective, applied_at, applied_by, in_force, rollback_of, rolled_back_by
             FROM geogrid_plans WHERE id = ?
@@ -193,6 +195,10 @@ public struct PlanDesk: Sendable {
         var plan = Plan(id: s.int64(0), title: s.text(1), status: Plan.Status(rawValue: s.text(2) ?? "") ?? .draft, communities: communities,
             created: s.text(4) ?? "", createdBy: s.text(5), updated: s.text(6) ?? "", effective: s.text(7), appliedAt: s.text(8), appliedBy: s.text(9),
             inForce: s.int64(10) != 0, rollbackOf: s.value(11).integer, rolledBackBy: s.value(12).integer, grids: [])
+        guard grids else {
+            plan.listedGridCount = try db.scalar("SELECT count(*) FROM geogrid_plan_grids WHERE plan_id = ?", [.integer(id)]).integer.map(Int.init) ?? 0
+            return plan
+        }
         let g = try db.cached("""
             SELECT code, action, name, worker_name, worker_phone, households, population, extra_properties, geom FROM geogrid_plan_grids
             WHERE plan_id = ? ORDER BY code, id
