@@ -41,6 +41,8 @@ let package = Package(
                 "GeoGrid", "CZlib", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            // The console's own page, JavaScript, CSS and strings (readable files, no build step).
+            resources: [.copy("Console")],
             swiftSettings: strict),
         .executableTarget(
             name: "geo-cli",

@@ -2,13 +2,14 @@
 # Installs the Debian packages GeoGrid needs that this machine lacks, and nothing else.
 #   scripts/setup.sh run    the C libraries the build and the store need
 #   scripts/setup.sh test   those, plus the independent oracles and clients the tests use (GDAL, QGIS, osmium,
-#                           shapely, pyproj, curl)
+#                           shapely, pyproj, curl, headless Chromium and its driver)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 run_packages=(pkg-config libsqlite3-dev libspatialite-dev libsqlite3-mod-spatialite libgeos-dev libproj-dev zlib1g-dev
   curl ca-certificates python3 python3-pil python3-numpy fonts-dejavu-core)
-test_packages=(gdal-bin osmium-tool python3 python3-shapely python3-pyproj python3-venv curl sqlite3 python3-qgis qgis-providers)
+test_packages=(gdal-bin osmium-tool python3 python3-shapely python3-pyproj python3-venv curl sqlite3 python3-qgis qgis-providers
+  chromium chromium-driver fonts-noto-cjk)
 
 case "${1:-run}" in
   run) wanted=("${run_packages[@]}") ;;
@@ -44,13 +45,14 @@ fi
 # Test clients from PyPI, in a virtual environment of their own that git ignores: mapbox-vector-tile decodes
 # our tiles independently of our encoder; openapi-spec-validator checks our OpenAPI document; cql2 (cql2-rs)
 # parses and evaluates CQL2 filters as an oracle; OWSLib is an OGC API Features Part 4 client; georeport is an
-# Open311 GeoReport v2 client (with xmltodict for its XML); sseclient-py reads Server-Sent Events.
+# Open311 GeoReport v2 client (with xmltodict for its XML); sseclient-py reads Server-Sent Events; selenium drives
+# Debian's headless Chromium (through /usr/bin/chromedriver: nothing is downloaded) for the console's tests.
 if [ "${1:-run}" = test ]; then
   venv=.venv-test
-  if ! "$venv/bin/python" -c "import mapbox_vector_tile, openapi_spec_validator, cql2, owslib, georeport, sseclient" >/dev/null 2>&1; then
-    echo "setup: installing the test clients (mapbox-vector-tile, openapi-spec-validator, cql2, OWSLib, georeport, sseclient-py) into $venv"
+  if ! "$venv/bin/python" -c "import mapbox_vector_tile, openapi_spec_validator, cql2, owslib, georeport, sseclient, selenium" >/dev/null 2>&1; then
+    echo "setup: installing the test clients (mapbox-vector-tile, openapi-spec-validator, cql2, OWSLib, georeport, sseclient-py, selenium) into $venv"
     [ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check "mapbox-vector-tile==2.2.0" "openapi-spec-validator==0.7.1" \
-      "cql2==0.6.0" "OWSLib==0.35.0" "georeport==0.3.1" "sseclient-py==1.8.0"
+      "cql2==0.6.0" "OWSLib==0.35.0" "georeport==0.3.1" "sseclient-py==1.8.0" "selenium==4.27.1"
   fi
 fi

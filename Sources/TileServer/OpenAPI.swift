@@ -239,6 +239,7 @@ enum OpenAPIDocument {
             ("/open311/v2/requests/{file}", get("Open311: one request", "open311Request", [
                 param("file", "path", "string", "{service_request_id}.json or {service_request_id}.xml", required: true),
             ], open311, errors: open311)),
+            ("/auth/token", get("Who the request's bearer token is: its id, name, role and scopes (401 without a valid one)", "getToken", [], json)),
             ("/health", get("Health", "health", [], json)),
             ("/metrics", get("Prometheus metrics", "metrics", [], response("Prometheus text", "text/plain"))),
         ]

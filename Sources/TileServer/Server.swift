@@ -72,6 +72,7 @@ public struct GeoGridServer: Sendable {
         QueryAPI(store: store, auth: auth).add(to: router)
         TileJSONAPI(store: store).add(to: router)
         MapPage(assets: configuration.mapAssets).add(to: router)
+        ConsolePage(auth: auth).add(to: router)
         GlyphsAPI(folder: configuration.glyphs).add(to: router)
         let features = FeaturesAPI(store: store, auth: auth)
         features.add(to: router)

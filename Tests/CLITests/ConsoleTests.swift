@@ -1,0 +1,52 @@
+import Foundation
+import GeoGrid
+import TestSupport
+import Testing
+
+/// The console in a real browser: headless Chromium (Debian's chromium and chromium-driver) driven by Selenium
+/// (PyPI) against a real `geo-cli serve` on loopback, over the demo city. The browser script asserts on what
+/// MapLibre rendered from our tiles and on the panel against `/locate`; its screenshots are kept in
+/// test-artefacts/console.
+@Suite struct ConsoleTests {
+    @Test func theDispatcherViewRendersLocatesSignsInAndSpeaksChinese() throws {
+        let dir = TemporaryDirectory()
+        let db = dir.path("demo.sqlite")
+        try DemoCity.build(from: Fixtures.demoCity.path, at: db)
+        let made = try runProcess(CLITests.executable, ["token", "create", "--db", db, "--role", "dispatcher", "--name", "centre"])
+        #expect(made.status == 0, "\(made.stderr)")
+        let token = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let server = try RunningServer(db: db, arguments: [
+            "--map-assets", Fixtures.repository.appendingPathComponent("var/maplibre").path,
+            "--glyphs", Fixtures.repository.appendingPathComponent("var/glyphs").path,
+        ])
+
+        // The page and its files; nothing else under /console; who a token is, and a 401 without one.
+        #expect(try curl("\(server.baseURL)/console").headers["content-type"]?.hasPrefix("text/html") == true)
+        for file in ["console.js", "console.css", "i18n/en.json", "i18n/zh-CN.json"] {
+            #expect(try curl("\(server.baseURL)/console/\(file)").status == 200, "\(file)")
+        }
+        #expect(try curl("\(server.baseURL)/console/index.html.bak").status == 404)
+        #expect(try curl("\(server.baseURL)/console/%2e%2e/Package.swift").status == 404)
+        let who = try JSONSerialization.jsonObject(with: Data(try curl("\(server.baseURL)/auth/token", headers: ["Authorization": "Bearer \(token)"]).text.utf8)) as? [String: Any]
+        #expect(who?["role"] as? String == "dispatcher" && who?["name"] as? String == "centre")
+        #expect(try curl("\(server.baseURL)/auth/token").status == 401)
+
+        // Both languages hold the same strings.
+        let folder = Fixtures.repository.appendingPathComponent("Sources/TileServer/Console/i18n")
+        let keys = try ["en", "zh-CN"].map { lang in
+            Set(try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("\(lang).json"))) as? [String: String]).keys)
+        }
+        #expect(keys[0] == keys[1])
+
+        let artefacts = Fixtures.repository.appendingPathComponent("test-artefacts/console")
+        try? FileManager.default.removeItem(at: artefacts)
+        let run = try runProcess(try #require(venvPython), [Fixtures.repository.appendingPathComponent("Tests/Scripts/console-browser.py").path,
+            server.baseURL, token, artefacts.path])
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        #expect(run.stdout.contains("ok all"), "\(run.stdout)")
+        for shot in ["dispatcher-en.png", "dispatcher-zh-CN.png"] {
+            let bytes = (try? Data(contentsOf: artefacts.appendingPathComponent(shot))) ?? Data()
+            #expect(bytes.count > 10_000 && bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]), "\(shot): \(bytes.count) bytes")
+        }
+    }
+}

@@ -1,0 +1,114 @@
+"""The console in a real browser: headless Chromium driven by Selenium against a running geo-cli serve.
+
+    console-browser.py BASE_URL TOKEN ARTEFACTS_DIR
+
+Waits until the map has rendered grid tiles (map.queryRenderedFeatures, not the DOM), clicks a point inside a
+rendered grid and checks that the panel shows the grid code /locate gives for the clicked place (and the grid
+the map rendered there); signs in with TOKEN and checks the role shown; switches to Chinese and checks that no
+interface string is left in English. Saves a screenshot of each view in ARTEFACTS_DIR. Prints one line per
+check; exits non-zero at the first failure.
+"""
+import json
+import os
+import re
+import sys
+import urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+base, token, artefacts = sys.argv[1], sys.argv[2], sys.argv[3]
+os.makedirs(artefacts, exist_ok=True)
+
+
+def fail(message):
+    print("FAIL " + message)
+    sys.exit(1)
+
+
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1366,768",
+                 "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--lang=en-US"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def wait_for_tiles(driver):
+    # Rendered grid features, as MapLibre drew them from our tiles: a blank map never passes.
+    WebDriverWait(driver, 60, poll_frequency=0.25).until(lambda d: d.execute_script(
+        "const m = window.geogrid && window.geogrid.map;"
+        "return !!m && m.loaded() && m.queryRenderedFeatures({layers: ['grids-fill']}).length > 0;"))
+
+
+driver = browser()
+try:
+    driver.get(base + "/console?lang=en")
+    wait_for_tiles(driver)
+    rendered = driver.execute_script("return window.geogrid.map.queryRenderedFeatures({layers: ['grids-fill']}).length;")
+    print(f"ok map rendered {rendered} grid features")
+
+    # A pixel well inside a rendered grid: the centre of the canvas's grid found at its middle.
+    canvas = driver.find_element(By.CSS_SELECTOR, "#map canvas")
+    width, height = canvas.size["width"], canvas.size["height"]
+    x, y = width // 2, height // 2
+    at = driver.execute_script(
+        "const m = window.geogrid.map; const p = [arguments[0], arguments[1]];"
+        "const f = m.queryRenderedFeatures(p, {layers: ['grids-fill']});"
+        "const ll = m.unproject(p); return {code: f.length ? f[0].properties.code : null, lon: ll.lng, lat: ll.lat};", x, y)
+    ActionChains(driver).move_to_element_with_offset(canvas, x - width // 2, y - height // 2).click().perform()
+    with urllib.request.urlopen(f"{base}/locate?lon={at['lon']:.7f}&lat={at['lat']:.7f}") as r:
+        located = json.load(r)
+    expected = located["grid"]["code"] if located.get("grid") else None
+    if expected is None:
+        fail(f"the middle of the map ({at}) is in no grid: the demo city should be there")
+    WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "panel").get_attribute("data-grid-code") != None
+                                    and d.find_element(By.ID, "panel").get_attribute("data-grid-code") != "")
+    shown = driver.find_element(By.ID, "grid-code").text
+    if shown != expected:
+        fail(f"the panel shows grid {shown!r}; /locate gives {expected!r} at {at}")
+    if at["code"] != expected:
+        fail(f"the map rendered grid {at['code']!r} there; /locate gives {expected!r}")
+    nearest = driver.find_elements(By.CSS_SELECTOR, "#nearest li")
+    lines = driver.execute_script("const s = window.geogrid.map.getSource('geogrid-nearest'); return s ? s._data.features.length : 0;")
+    if not nearest or lines != len(nearest):
+        fail(f"{len(nearest)} nearest resources listed, {lines} lines drawn")
+    print(f"ok clicked grid {shown} (as /locate and the rendered tile say); {len(nearest)} nearest resources listed and drawn")
+    driver.save_screenshot(os.path.join(artefacts, "dispatcher-en.png"))
+
+    # Sign in: the token's role is shown; a bad token is refused with a message.
+    field = driver.find_element(By.ID, "token")
+    field.send_keys("not-a-token")
+    driver.find_element(By.CSS_SELECTOR, "#signin button").click()
+    WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "error").is_displayed())
+    field.clear()
+    field.send_keys(token)
+    driver.find_element(By.CSS_SELECTOR, "#signin button").click()
+    WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "whoami").is_displayed())
+    who = driver.find_element(By.ID, "who").text
+    if "dispatcher" not in who:
+        fail(f"signed in as {who!r}: the role is not shown")
+    print(f"ok signed in: {who}")
+
+    # Chinese: every interface string (each element the console labels) has no Latin letters left, but for the
+    # button that offers English, which names English in English.
+    driver.find_element(By.ID, "lang").click()
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.documentElement.lang") == "zh-CN")
+    WebDriverWait(driver, 10).until(lambda d: "调度员" in d.find_element(By.ID, "who").text)
+    labels = driver.execute_script(
+        "return [...document.querySelectorAll('[data-i18n]')].map(e => [e.dataset.i18n, e.textContent])"
+        ".concat([['title', document.title]]);")
+    english = [(key, text) for key, text in labels if key != "lang.switch" and re.search(r"[A-Za-z]", text.replace("GeoGrid", ""))]
+    if english:
+        fail(f"English left after switching to Chinese: {english}")
+    if "lang=zh-CN" not in driver.current_url:
+        fail(f"the address does not keep the language: {driver.current_url}")
+    print(f"ok Chinese: {len(labels)} interface strings, none in English")
+    driver.save_screenshot(os.path.join(artefacts, "dispatcher-zh-CN.png"))
+finally:
+    driver.quit()
+print("ok all")
