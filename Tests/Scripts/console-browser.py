@@ -12,6 +12,7 @@ import json
 import os
 import re
 import sys
+import time
 import urllib.request
 
 from selenium import webdriver
@@ -93,6 +94,56 @@ try:
     if "dispatcher" not in who:
         fail(f"signed in as {who!r}: the role is not shown")
     print(f"ok signed in: {who}")
+
+    # A case reported here (clicked point, category, floor, description) reaches a second console through /events
+    # within 2 s, on its map and its board; a transition made here moves it there too.
+    watcher = browser()
+    try:
+        watcher.get(base + "/console?lang=en")
+        WebDriverWait(watcher, 60, poll_frequency=0.25).until(lambda d: d.execute_script("return !!(window.geogrid && window.geogrid.ready);"))
+        WebDriverWait(driver, 20).until(lambda d: d.execute_script("return !!(window.geogrid && window.geogrid.ready);"))
+        form = driver.find_element(By.ID, "report")
+        if not form.is_displayed():
+            fail("a dispatcher who clicked the map is not offered the report form")
+        driver.execute_script("document.getElementById('report-category').value = 'fire';")
+        driver.find_element(By.ID, "report-floor").send_keys("3")
+        driver.find_element(By.ID, "report-description").send_keys("smoke from a third-floor window")
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "report-done").get_attribute("data-case-id"))
+        reported = time.monotonic()
+        case_id = int(driver.find_element(By.ID, "report-done").get_attribute("data-case-id"))
+        with urllib.request.urlopen(f"{base}/incidents/{case_id}") as r:
+            stored = json.load(r)
+        if stored["properties"]["grid_code"] != expected or stored["properties"]["floor"] != 3:
+            fail(f"the case was stored in grid {stored['properties']['grid_code']} floor {stored['properties']['floor']}; clicked grid {expected}, floor 3")
+        WebDriverWait(watcher, 2, poll_frequency=0.05).until(lambda d: d.execute_script(
+            "return window.geogrid.map.queryRenderedFeatures({layers: ['geogrid-cases']}).some(f => f.id === arguments[0]);", case_id))
+        seen = time.monotonic() - reported
+        if not watcher.execute_script("return !!document.querySelector(`#cases li[data-id='${arguments[0]}']`);", case_id):
+            fail(f"case {case_id} is on the other console's map but not on its board")
+        print(f"ok case {case_id} reported in grid {expected}; on the other console's map and board {seen:.2f} s later")
+        # The other console is anonymous: no report form, no transition buttons, no worker's phone.
+        watcher.execute_script("window.geogrid.showSituation(arguments[0]);", {"lng": at["lon"], "lat": at["lat"]})
+        WebDriverWait(watcher, 10).until(lambda d: d.find_element(By.ID, "grid-code").text == expected)
+        offered = watcher.execute_script("return [document.getElementById('report').offsetParent !== null, document.querySelectorAll('#cases button').length,"
+                                         " document.getElementById('grid-worker').textContent];")
+        if offered[0] or offered[1] or "+" in offered[2]:
+            fail(f"an anonymous console is offered writes or personal fields: form shown {offered[0]}, {offered[1]} buttons, worker {offered[2]!r}")
+        driver.save_screenshot(os.path.join(artefacts, "dispatcher-reported.png"))
+
+        # The board is drawn anew as events come: found and clicked in one step, never held across a redraw.
+        WebDriverWait(driver, 5).until(lambda d: d.execute_script(
+            "const b = document.querySelector(`#cases li[data-id='${arguments[0]}'] button[data-to='registered']`);"
+            "if (b) { b.click(); return true; } return false;", case_id))
+        WebDriverWait(watcher, 5, poll_frequency=0.1).until(lambda d: d.execute_script(
+            "const li = document.querySelector(`#cases li[data-id='${arguments[0]}']`); return li && li.dataset.stage;", case_id) == "registered")
+        with urllib.request.urlopen(f"{base}/incidents/{case_id}") as r:
+            if json.load(r)["properties"]["stage"] != "registered":
+                fail("the store does not hold the transition the console made")
+        print("ok transition to registered made here, seen on the other console")
+        watcher.save_screenshot(os.path.join(artefacts, "watcher-board.png"))
+    finally:
+        watcher.quit()
 
     # Chinese: every interface string (each element the console labels) has no Latin letters left, but for the
     # button that offers English, which names English in English.

@@ -35,6 +35,7 @@
     for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
     for (const el of document.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel));
     showWho();
+    if (catalogue) { fillCategories(); drawCases(); }
     if (state.lastPoint) await showSituation(state.lastPoint);
   }
 
@@ -141,6 +142,7 @@
     }
     if (summary.roads.length === 0) listItem(roads, t('panel.none'));
     document.getElementById('panel').dataset.gridCode = grid ? grid.code : '';
+    document.getElementById('report').hidden = !mayReport();
   }
 
   function drawNearest(point, resources) {
@@ -160,12 +162,219 @@
       paint: { 'line-color': '#d7263d', 'line-width': 2, 'line-dasharray': [2, 1] } });
   }
 
+  // Cases: the catalogue (categories, stages, workflow) named in the language in use; the open cases loaded
+  // once and kept in step with /events; the board lists them red first, with the time left in their stage.
+  const cases = new Map();
+  const fresh = new Set();
+  const lightOrder = { red: 0, yellow: 1, green: 2 };
+  let catalogue = null;
+  let loaded = false;
+  const pending = [];
+
+  function named(entry, code) {
+    if (!entry) return code || '';
+    return (state.lang === 'zh-CN' ? entry.zh : entry.en) || entry.en || entry.code;
+  }
+
+  function categories() {
+    const out = [];
+    for (const major of catalogue.categories.categories) {
+      out.push(major);
+      for (const minor of major.children || []) out.push(minor);
+    }
+    return out;
+  }
+
+  function stage(code) {
+    return catalogue.workflow.stages.find((s) => s.code === code);
+  }
+
+  function mayReport() {
+    return Boolean(state.who && catalogue && (state.who.role === 'admin' || catalogue.workflow.report_roles.includes(state.who.role)));
+  }
+
+  function fillCategories() {
+    const select = document.getElementById('report-category');
+    const chosen = select.value;
+    select.replaceChildren();
+    for (const major of catalogue.categories.categories) {
+      const group = document.createElement('optgroup');
+      group.label = named(major);
+      for (const entry of [major].concat(major.children || [])) {
+        const option = document.createElement('option');
+        option.value = entry.code;
+        option.textContent = named(entry);
+        group.appendChild(option);
+      }
+      select.appendChild(group);
+    }
+    if (chosen) select.value = chosen;
+  }
+
+  function duration(ms) {
+    const minutes = Math.max(0, Math.round(ms / 60000));
+    const h = Math.floor(minutes / 60), m = minutes % 60;
+    return h > 0 ? t('time.hm', { h: number(h), m: number(m) }) : t('time.m', { m: number(m) });
+  }
+
+  // Until the next light, or how long past red.
+  function timeLeft(p, now) {
+    if (p.light === 'green' && p.yellow_at) return t('board.left', { time: duration(Date.parse(p.yellow_at) - now) });
+    if (p.light === 'yellow' && p.red_at) return t('board.left', { time: duration(Date.parse(p.red_at) - now) });
+    if (p.light === 'red' && p.red_at) return t('board.late', { time: duration(now - Date.parse(p.red_at)) });
+    return '';
+  }
+
+  function movesFor(p) {
+    if (!state.who || !catalogue) return [];
+    return catalogue.workflow.transitions.filter((m) => {
+      const from = Array.isArray(m.from) ? m.from : [m.from];
+      return from.includes(p.stage) && (state.who.role === 'admin' || (m.roles || []).includes(state.who.role));
+    });
+  }
+
+  async function move(id, to, note) {
+    const body = { to: to };
+    if (note) body.note = note;
+    const response = await fetch('/incidents/' + id + '/transitions', {
+      method: 'POST', headers: Object.assign({ 'Content-Type': 'application/json' }, headers()), body: JSON.stringify(body),
+    });
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      showError(t('transition.failed', { detail: answer.detail || response.status }));
+      return;
+    }
+    showError('');
+    apply({ incident: Object.assign({ id: answer.id, lon: answer.geometry.coordinates[0], lat: answer.geometry.coordinates[1] }, answer.properties) });
+    drawCases();
+  }
+
+  function drawCases() {
+    if (!catalogue) return;
+    const source = map.getSource('geogrid-cases');
+    if (source) source.setData({ type: 'FeatureCollection', features: [...cases.values()] });
+    const now = Date.now();
+    const list = [...cases.values()].sort((a, b) =>
+      (lightOrder[a.properties.light] ?? 3) - (lightOrder[b.properties.light] ?? 3)
+      || (Date.parse(a.properties.red_at || 0) || 0) - (Date.parse(b.properties.red_at || 0) || 0) || b.id - a.id);
+    const counts = { red: 0, yellow: 0, green: 0 };
+    for (const f of list) counts[f.properties.light] = (counts[f.properties.light] || 0) + 1;
+    document.getElementById('board-count').textContent = '(' + number(list.length) + ')';
+    document.getElementById('board-summary').textContent = t('board.summary', { red: number(counts.red), yellow: number(counts.yellow), green: number(counts.green) });
+    const ol = document.getElementById('cases');
+    ol.replaceChildren();
+    for (const f of list.slice(0, 100)) {
+      const p = f.properties;
+      const li = document.createElement('li');
+      li.dataset.id = f.id;
+      li.dataset.stage = p.stage;
+      if (fresh.has(f.id)) li.className = 'fresh';
+      const dot = document.createElement('span');
+      dot.className = 'light ' + p.light;
+      dot.title = t('light.' + p.light);
+      li.appendChild(dot);
+      const category = categories().find((c) => c.code === (p.subcategory || p.category));
+      const text = document.createElement('span');
+      text.className = 'case';
+      text.textContent = [p.case_number, named(category, p.subcategory || p.category), named(stage(p.stage), p.stage), timeLeft(p, now)].filter(Boolean).join(' · ');
+      li.appendChild(text);
+      const moves = movesFor(p);
+      if (moves.length) {
+        const box = document.createElement('div');
+        box.className = 'moves';
+        const note = document.createElement('input');
+        note.placeholder = t('board.note');
+        note.setAttribute('aria-label', t('board.note'));
+        box.appendChild(note);
+        for (const m of moves) {
+          const button = document.createElement('button');
+          button.type = 'button';
+          button.dataset.to = m.to;
+          button.textContent = named(stage(m.to), m.to);
+          button.addEventListener('click', () => move(f.id, m.to, note.value.trim()));
+          box.appendChild(button);
+        }
+        li.appendChild(box);
+      }
+      text.addEventListener('click', () => map.flyTo({ center: f.geometry.coordinates, zoom: 17 }));
+      ol.appendChild(li);
+    }
+    document.getElementById('report').hidden = !(mayReport() && state.lastPoint);
+  }
+
+  // An event's case (created, transitioned, light changed, re-assigned): a closed one leaves the board.
+  function apply(event) {
+    const i = event.incident;
+    if (!i) return;
+    if (!i.light || i.open === false) {
+      cases.delete(i.id);
+      return;
+    }
+    const f = cases.get(i.id) || { type: 'Feature', id: i.id, properties: {} };
+    f.geometry = { type: 'Point', coordinates: [i.lon, i.lat] };
+    Object.assign(f.properties, i);
+    cases.set(i.id, f);
+    fresh.add(i.id);
+    setTimeout(() => { fresh.delete(i.id); drawCases(); }, 4000);
+  }
+
+  async function loadCases() {
+    catalogue = await getJSON('/incidents/catalogue');
+    fillCategories();
+    const open = await getJSON('/incidents?open=true&limit=5000');
+    for (const f of open.features) cases.set(f.id, f);
+    loaded = true;
+    for (const e of pending.splice(0)) apply(e);
+    drawCases();
+  }
+
+  const events = new EventSource('/events');
+  for (const kind of ['created', 'transitioned', 'light_changed', 'reassigned']) {
+    events.addEventListener(kind, (e) => {
+      const d = JSON.parse(e.data);
+      if (!loaded) { pending.push(d); return; }
+      apply(d);
+      drawCases();
+    });
+  }
+
+  async function report() {
+    const point = state.lastPoint;
+    const body = { lon: point.lng, lat: point.lat, category: document.getElementById('report-category').value,
+      kind: document.getElementById('report-kind').value };
+    const floor = document.getElementById('report-floor').value;
+    if (floor !== '') body.floor = Number(floor);
+    const description = document.getElementById('report-description').value.trim();
+    if (description) body.description = description;
+    if (body.kind === 'promised') body.promised_date = document.getElementById('report-promised').value;
+    const response = await fetch('/incidents', {
+      method: 'POST', headers: Object.assign({ 'Content-Type': 'application/json' }, headers()), body: JSON.stringify(body),
+    });
+    const answer = await response.json().catch(() => ({}));
+    const done = document.getElementById('report-done');
+    if (!response.ok) {
+      done.textContent = t('report.failed', { detail: answer.detail || response.status });
+      return;
+    }
+    done.textContent = t('report.done', { number: answer.properties.case_number, grid: answer.properties.grid_code || '' });
+    done.dataset.caseId = answer.id;
+  }
+
   const map = new maplibregl.Map({ container: 'map', style: '/style.json', hash: true });
+  map.on('load', () => {
+    map.addSource('geogrid-cases', { type: 'geojson', data: { type: 'FeatureCollection', features: [...cases.values()] } });
+    map.addLayer({ id: 'geogrid-cases', type: 'circle', source: 'geogrid-cases', paint: {
+      'circle-color': ['match', ['get', 'light'], 'green', '#1a9641', 'yellow', '#f0b400', 'red', '#d7191c', '#969696'],
+      'circle-radius': ['match', ['get', 'priority'], 'urgent', 9, 6], 'circle-stroke-color': '#222', 'circle-stroke-width': 1.2 } });
+    // The live layer stands for the tiles' cases.
+    if (map.getLayer('incidents')) map.setLayoutProperty('incidents', 'visibility', 'none');
+  });
   map.addControl(new maplibregl.NavigationControl());
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }));
   map.on('click', (e) => showSituation(e.lngLat));
   // For scripts and tests: the map, the language and the strings in use.
-  window.geogrid = { map: map, get lang() { return state.lang; }, t: t, showSituation: showSituation };
+  window.geogrid = { map: map, get lang() { return state.lang; }, t: t, showSituation: showSituation, cases: cases,
+    get ready() { return loaded && map.loaded(); } };
 
   document.getElementById('signin').addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -175,12 +384,14 @@
       field.value = '';
       showError('');
       showWho();
+      drawCases();
       if (state.lastPoint) await showSituation(state.lastPoint);
     } catch (error) {
       showError(t('signin.failed', { detail: error.message }));
     }
   });
-  document.getElementById('signout').addEventListener('click', signOut);
+  document.getElementById('signout').addEventListener('click', () => { signOut(); drawCases(); });
+  document.getElementById('report').addEventListener('submit', (e) => { e.preventDefault(); report(); });
   document.getElementById('lang').addEventListener('click', () => {
     const next = state.lang === 'en' ? 'zh-CN' : 'en';
     const url = new URL(location.href);
@@ -194,5 +405,6 @@
       try { await signIn(state.token); } catch (error) { signOut(); }
     }
     await loadLanguage(state.lang);
+    try { await loadCases(); } catch (error) { showError(t('panel.failed', { detail: error.message })); }
   })();
 })();
