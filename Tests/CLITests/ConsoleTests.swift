@@ -8,7 +8,7 @@ import Testing
 /// MapLibre rendered from our tiles and on the panel against `/locate`; its screenshots are kept in
 /// test-artefacts/console.
 @Suite struct ConsoleTests {
-    @Test func theDispatcherViewRendersLocatesSignsInAndSpeaksChinese() throws {
+    @Test func dispatchersAndGridWorkersWorkInTheBrowser() throws {
         let dir = TemporaryDirectory()
         let db = dir.path("demo.sqlite")
         try DemoCity.build(from: Fixtures.demoCity.path, at: db)
@@ -38,13 +38,21 @@ import Testing
         }
         #expect(keys[0] == keys[1])
 
+        // The grid worker's token covers the grid at the map's first centre (the style's), where the browser clicks.
+        let style = try JSONSerialization.jsonObject(with: Data(try curl("\(server.baseURL)/style.json").text.utf8)) as? [String: Any]
+        let centre = try #require(style?["center"] as? [Double])
+        let located = try JSONSerialization.jsonObject(with: Data(try curl("\(server.baseURL)/locate?lon=\(centre[0])&lat=\(centre[1])").text.utf8)) as? [String: Any]
+        let grid = try #require((located?["grid"] as? [String: Any])?["code"] as? String)
+        let worker = try runProcess(CLITests.executable, ["token", "create", "--db", db, "--role", "grid_worker", "--scope", grid, "--name", "worker"])
+        #expect(worker.status == 0, "\(worker.stderr)")
+
         let artefacts = Fixtures.repository.appendingPathComponent("test-artefacts/console")
         try? FileManager.default.removeItem(at: artefacts)
         let run = try runProcess(try #require(venvPython), [Fixtures.repository.appendingPathComponent("Tests/Scripts/console-browser.py").path,
-            server.baseURL, token, artefacts.path])
+            server.baseURL, token, artefacts.path, worker.stdout.trimmingCharacters(in: .whitespacesAndNewlines)])
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
         #expect(run.stdout.contains("ok all"), "\(run.stdout)")
-        for shot in ["dispatcher-en.png", "dispatcher-zh-CN.png"] {
+        for shot in ["dispatcher-en.png", "dispatcher-reported.png", "watcher-board.png", "dispatcher-zh-CN.png", "grid-worker-phone.png"] {
             let bytes = (try? Data(contentsOf: artefacts.appendingPathComponent(shot))) ?? Data()
             #expect(bytes.count > 10_000 && bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]), "\(shot): \(bytes.count) bytes")
         }

@@ -1,12 +1,13 @@
 """The console in a real browser: headless Chromium driven by Selenium against a running geo-cli serve.
 
-    console-browser.py BASE_URL TOKEN ARTEFACTS_DIR
+    console-browser.py BASE_URL TOKEN ARTEFACTS_DIR WORKER_TOKEN
 
 Waits until the map has rendered grid tiles (map.queryRenderedFeatures, not the DOM), clicks a point inside a
 rendered grid and checks that the panel shows the grid code /locate gives for the clicked place (and the grid
 the map rendered there); signs in with TOKEN and checks the role shown; switches to Chinese and checks that no
-interface string is left in English. Saves a screenshot of each view in ARTEFACTS_DIR. Prints one line per
-check; exits non-zero at the first failure.
+interface string is left in English; on a phone (390×844, an emulated position), a grid worker (WORKER_TOKEN, scoped
+to the grid at the map's centre) reports at its position and closes a case at source. Saves a screenshot of each
+view in ARTEFACTS_DIR. Prints one line per check; exits non-zero at the first failure.
 """
 import json
 import os
@@ -21,7 +22,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-base, token, artefacts = sys.argv[1], sys.argv[2], sys.argv[3]
+base, token, artefacts, worker_token = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 os.makedirs(artefacts, exist_ok=True)
 
 
@@ -30,10 +31,10 @@ def fail(message):
     sys.exit(1)
 
 
-def browser():
+def browser(size="1366,768"):
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1366,768",
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=" + size,
                  "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--lang=en-US"):
         options.add_argument(flag)
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
@@ -160,6 +161,54 @@ try:
         fail(f"the address does not keep the language: {driver.current_url}")
     print(f"ok Chinese: {len(labels)} interface strings, none in English")
     driver.save_screenshot(os.path.join(artefacts, "dispatcher-zh-CN.png"))
+
+    # A grid worker on a phone: the position the phone gives, a report there, the board of its own grid, and a
+    # case closed at source.
+    request = urllib.request.Request(base + "/auth/token", headers={"Authorization": "Bearer " + worker_token})
+    with urllib.request.urlopen(request) as r:
+        worker = json.load(r)
+    if worker["role"] != "grid_worker" or worker["scopes"] != [expected]:
+        fail(f"the worker's token is {worker}: it should be a grid worker's of grid {expected}")
+    phone = browser("390,844")
+    try:
+        # A phone's viewport (a desktop window cannot be made narrower than 500 px).
+        phone.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
+        phone.execute_cdp_cmd("Browser.grantPermissions", {"permissions": ["geolocation"], "origin": base})
+        phone.execute_cdp_cmd("Emulation.setGeolocationOverride", {"latitude": at["lat"], "longitude": at["lon"], "accuracy": 5})
+        phone.get(base + "/console?lang=en")
+        WebDriverWait(phone, 60, poll_frequency=0.25).until(lambda d: d.execute_script("return !!(window.geogrid && window.geogrid.ready);"))
+        phone.find_element(By.ID, "token").send_keys(worker_token)
+        phone.find_element(By.CSS_SELECTOR, "#signin button").click()
+        WebDriverWait(phone, 10).until(lambda d: d.find_element(By.ID, "here").is_displayed())
+        phone.find_element(By.ID, "here").click()
+        WebDriverWait(phone, 15).until(lambda d: d.find_element(By.ID, "grid-code").text == expected and d.find_element(By.ID, "report").is_displayed())
+        phone.execute_script("document.getElementById('report-category').value = 'E0102';")
+        phone.find_element(By.ID, "report-description").send_keys("rubbish bags by the gate")
+        phone.find_element(By.CSS_SELECTOR, "#report button[type=submit]").click()
+        WebDriverWait(phone, 10).until(lambda d: d.find_element(By.ID, "report-done").get_attribute("data-case-id"))
+        mine = int(phone.find_element(By.ID, "report-done").get_attribute("data-case-id"))
+        with urllib.request.urlopen(f"{base}/incidents/{mine}") as r:
+            stored = json.load(r)["properties"]
+        if stored["grid_code"] != expected or stored["channel"] != "grid_worker":
+            fail(f"the phone's case is in grid {stored['grid_code']} by channel {stored['channel']}; expected grid {expected}, grid_worker")
+        WebDriverWait(phone, 5).until(lambda d: d.execute_script("return !!document.querySelector(`#cases li[data-id='${arguments[0]}']`);", mine))
+        board = phone.execute_script("return [...document.querySelectorAll('#cases li')].map(li => window.geogrid.cases.get(Number(li.dataset.id)).properties.grid_code);")
+        if not board or any(code != expected for code in board):
+            fail(f"the worker's board holds cases of other grids: {sorted(set(board))}")
+        print(f"ok phone: position in grid {expected}, case {mine} reported as grid_worker; board of {len(board)} cases, all in that grid")
+        phone.save_screenshot(os.path.join(artefacts, "grid-worker-phone.png"))
+        WebDriverWait(phone, 5).until(lambda d: d.execute_script(
+            "const li = document.querySelector(`#cases li[data-id='${arguments[0]}']`);"
+            "const b = li && li.querySelector(`button[data-to='closed_at_source']`); if (!b) return false;"
+            "li.querySelector('input').value = 'settled on the spot'; b.click(); return true;", mine))
+        WebDriverWait(phone, 5, poll_frequency=0.1).until(lambda d: not d.execute_script("return window.geogrid.cases.has(arguments[0]);", mine))
+        with urllib.request.urlopen(f"{base}/incidents/{mine}") as r:
+            stage = json.load(r)["properties"]["stage"]
+        if stage != "closed_at_source":
+            fail(f"the case closed on the phone is {stage} in the store")
+        print("ok phone: closed at source, off the board")
+    finally:
+        phone.quit()
 finally:
     driver.quit()
 print("ok all")

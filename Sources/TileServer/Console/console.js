@@ -249,16 +249,26 @@
     drawCases();
   }
 
+  // A grid worker's board holds the cases of the grids (or communities) its token covers; others see every case.
+  function onBoard(f) {
+    if (!state.who || state.who.role !== 'grid_worker' || state.who.scopes.length === 0) return true;
+    const grid = f.properties.grid_code || '';
+    return state.who.scopes.some((scope) => grid.startsWith(scope));
+  }
+
   function drawCases() {
+    document.getElementById('here').hidden = !mayReport();
     if (!catalogue) return;
     const source = map.getSource('geogrid-cases');
     if (source) source.setData({ type: 'FeatureCollection', features: [...cases.values()] });
     const now = Date.now();
-    const list = [...cases.values()].sort((a, b) =>
+    const list = [...cases.values()].filter(onBoard).sort((a, b) =>
       (lightOrder[a.properties.light] ?? 3) - (lightOrder[b.properties.light] ?? 3)
       || (Date.parse(a.properties.red_at || 0) || 0) - (Date.parse(b.properties.red_at || 0) || 0) || b.id - a.id);
     const counts = { red: 0, yellow: 0, green: 0 };
     for (const f of list) counts[f.properties.light] = (counts[f.properties.light] || 0) + 1;
+    const mine = Boolean(state.who && state.who.role === 'grid_worker');
+    document.querySelector('#board [data-i18n]').textContent = t(mine ? 'board.mine' : 'board.title');
     document.getElementById('board-count').textContent = '(' + number(list.length) + ')';
     document.getElementById('board-summary').textContent = t('board.summary', { red: number(counts.red), yellow: number(counts.yellow), green: number(counts.green) });
     const ol = document.getElementById('cases');
@@ -391,6 +401,14 @@
     }
   });
   document.getElementById('signout').addEventListener('click', () => { signOut(); drawCases(); });
+  // The phone's position (a grid worker on the street): the situation there, ready to report.
+  document.getElementById('here').addEventListener('click', () => {
+    navigator.geolocation.getCurrentPosition((p) => {
+      const point = { lng: p.coords.longitude, lat: p.coords.latitude };
+      map.flyTo({ center: [point.lng, point.lat], zoom: Math.max(map.getZoom(), 16) });
+      showSituation(point);
+    }, (error) => showError(t('panel.noposition', { detail: error.message })), { enableHighAccuracy: true, timeout: 10000 });
+  });
   document.getElementById('report').addEventListener('submit', (e) => { e.preventDefault(); report(); });
   document.getElementById('lang').addEventListener('click', () => {
     const next = state.lang === 'en' ? 'zh-CN' : 'en';
