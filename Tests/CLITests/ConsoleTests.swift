@@ -46,13 +46,22 @@ import Testing
         let worker = try runProcess(CLITests.executable, ["token", "create", "--db", db, "--role", "grid_worker", "--scope", grid, "--name", "worker"])
         #expect(worker.status == 0, "\(worker.stderr)")
 
+        // A planner of the demo's one-grid community, and a split of its grid into two halves.
+        let planner = try runProcess(CLITests.executable, ["token", "create", "--db", db, "--role", "planner", "--scope", PlanHTTPTests.community, "--name", "planner"])
+        #expect(planner.status == 0, "\(planner.stderr)")
+        let (west, east) = try PlanHTTPTests.halves(db)
+        let proposal = dir.path("split.geojson")
+        try #"{"type":"FeatureCollection","features":[\#(PlanHTTPTests.feature(PlanHTTPTests.grid, west)),\#(PlanHTTPTests.feature(nil, east, worker: "East"))]}"#
+            .write(toFile: proposal, atomically: true, encoding: .utf8)
+
         let artefacts = Fixtures.repository.appendingPathComponent("test-artefacts/console")
         try? FileManager.default.removeItem(at: artefacts)
         let run = try runProcess(try #require(venvPython), [Fixtures.repository.appendingPathComponent("Tests/Scripts/console-browser.py").path,
-            server.baseURL, token, artefacts.path, worker.stdout.trimmingCharacters(in: .whitespacesAndNewlines)])
+            server.baseURL, token, artefacts.path, worker.stdout.trimmingCharacters(in: .whitespacesAndNewlines),
+            planner.stdout.trimmingCharacters(in: .whitespacesAndNewlines), proposal])
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
         #expect(run.stdout.contains("ok all"), "\(run.stdout)")
-        for shot in ["dispatcher-en.png", "dispatcher-reported.png", "watcher-board.png", "dispatcher-zh-CN.png", "grid-worker-phone.png"] {
+        for shot in ["dispatcher-en.png", "dispatcher-reported.png", "watcher-board.png", "dispatcher-zh-CN.png", "grid-worker-phone.png", "planner-applied.png"] {
             let bytes = (try? Data(contentsOf: artefacts.appendingPathComponent(shot))) ?? Data()
             #expect(bytes.count > 10_000 && bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]), "\(shot): \(bytes.count) bytes")
         }

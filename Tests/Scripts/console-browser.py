@@ -1,13 +1,15 @@
 """The console in a real browser: headless Chromium driven by Selenium against a running geo-cli serve.
 
-    console-browser.py BASE_URL TOKEN ARTEFACTS_DIR WORKER_TOKEN
+    console-browser.py BASE_URL TOKEN ARTEFACTS_DIR WORKER_TOKEN PLANNER_TOKEN PROPOSAL
 
 Waits until the map has rendered grid tiles (map.queryRenderedFeatures, not the DOM), clicks a point inside a
 rendered grid and checks that the panel shows the grid code /locate gives for the clicked place (and the grid
 the map rendered there); signs in with TOKEN and checks the role shown; switches to Chinese and checks that no
 interface string is left in English; on a phone (390×844, an emulated position), a grid worker (WORKER_TOKEN, scoped
 to the grid at the map's centre) reports at its position and closes a case at source. Saves a screenshot of each
-view in ARTEFACTS_DIR. Prints one line per check; exits non-zero at the first failure.
+view in ARTEFACTS_DIR. A planner (PLANNER_TOKEN) uploads PROPOSAL (a split of a grid), sees its findings and impact
+as the API gives them, applies it, sees the new boundary rendered, and rolls it back. Prints one line per check;
+exits non-zero at the first failure.
 """
 import json
 import os
@@ -22,7 +24,13 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-base, token, artefacts, worker_token = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+base, token, artefacts, worker_token, planner_token, proposal = sys.argv[1:7]
+
+
+def api(path, token=None):
+    request = urllib.request.Request(base + path, headers={"Authorization": "Bearer " + token} if token else {})
+    with urllib.request.urlopen(request) as r:
+        return json.load(r)
 os.makedirs(artefacts, exist_ok=True)
 
 
@@ -147,14 +155,14 @@ try:
         watcher.quit()
 
     # Chinese: every interface string (each element the console labels) has no Latin letters left, but for the
-    # button that offers English, which names English in English.
+    # button that offers English, which names English in English, and the names GeoGrid and GeoJSON.
     driver.find_element(By.ID, "lang").click()
     WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.documentElement.lang") == "zh-CN")
     WebDriverWait(driver, 10).until(lambda d: "调度员" in d.find_element(By.ID, "who").text)
     labels = driver.execute_script(
         "return [...document.querySelectorAll('[data-i18n]')].map(e => [e.dataset.i18n, e.textContent])"
         ".concat([['title', document.title]]);")
-    english = [(key, text) for key, text in labels if key != "lang.switch" and re.search(r"[A-Za-z]", text.replace("GeoGrid", ""))]
+    english = [(key, text) for key, text in labels if key != "lang.switch" and re.search(r"[A-Za-z]", text.replace("GeoGrid", "").replace("GeoJSON", ""))]
     if english:
         fail(f"English left after switching to Chinese: {english}")
     if "lang=zh-CN" not in driver.current_url:
@@ -209,6 +217,48 @@ try:
         print("ok phone: closed at source, off the board")
     finally:
         phone.quit()
+
+    # A planner: upload a split, findings and impact as the API has them, apply, the new boundary rendered, rollback.
+    driver.execute_script("document.getElementById('lang').click();")
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.documentElement.lang") == "en")
+    driver.find_element(By.ID, "signout").click()
+    field = driver.find_element(By.ID, "token")
+    field.send_keys(planner_token)
+    driver.find_element(By.CSS_SELECTOR, "#signin button").click()
+    WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "planner").is_displayed())
+    driver.find_element(By.ID, "plan-file").send_keys(proposal)
+    driver.find_element(By.ID, "plan-name").send_keys("split in the console")
+    driver.find_element(By.ID, "plan-upload").click()
+    WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "plan").get_attribute("data-checked") == "true")
+    plan_id = int(driver.find_element(By.ID, "plan").get_attribute("data-plan-id"))
+    check = api(f"/plans/{plan_id}/check", planner_token)["findings"]
+    listed = driver.execute_script("return [...document.querySelectorAll('#findings li[data-kind]')].map(li => [li.dataset.kind, li.className]);")
+    if sorted(listed) != sorted([f["kind"], f["severity"]] for f in check) or any(f["severity"] == "error" for f in check):
+        fail(f"findings listed {listed}; the API says {[(f['kind'], f['severity']) for f in check]}")
+    impact = api(f"/plans/{plan_id}/impact", planner_token)
+    rows = driver.execute_script("return [...document.querySelectorAll('#impact-grids tbody tr')].map(tr => tr.dataset.code);")
+    drawn = driver.execute_script("const s = window.geogrid.map.getSource('geogrid-impact'); return s ? s._data.features.length : -1;")
+    if rows != [g["code"] for g in impact["grids"]] or drawn != impact["buildings_moved"]:
+        fail(f"impact rows {rows}, {drawn} buildings drawn; the API: {[g['code'] for g in impact['grids']]}, {impact['buildings_moved']} moved")
+    print(f"ok plan {plan_id}: {len(check)} findings, none an error; impact of {len(rows)} grids and {drawn} buildings moved, as the API says")
+    driver.find_element(By.ID, "plan-apply").click()
+    WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "plan-done").get_attribute("data-status") in ("applied", "refused"))
+    if driver.find_element(By.ID, "plan-done").get_attribute("data-status") != "applied":
+        fail("the plan was refused: " + driver.find_element(By.ID, "plan-done").text)
+    codes = sorted(g["properties"]["code"] for g in api(f"/plans/{plan_id}", planner_token)["grids"]["features"])
+    box = json.load(open(proposal))["features"]
+    lons = [p[0] for f in box for ring in f["geometry"]["coordinates"] for p in (ring if isinstance(ring[0][0], float) else ring[0])]
+    lats = [p[1] for f in box for ring in f["geometry"]["coordinates"] for p in (ring if isinstance(ring[0][0], float) else ring[0])]
+    driver.execute_script("window.geogrid.map.jumpTo({center: [arguments[0], arguments[1]], zoom: 15});", (min(lons) + max(lons)) / 2, (min(lats) + max(lats)) / 2)
+    WebDriverWait(driver, 30, poll_frequency=0.25).until(lambda d: sorted(set(d.execute_script(
+        "const m = window.geogrid.map; if (!m.loaded()) return [];"
+        "return m.queryRenderedFeatures({layers: ['grids-fill']}).map(f => f.properties.code).filter(c => arguments[0].includes(c));", codes))) == codes)
+    print(f"ok applied: the map renders the new grids {', '.join(codes)}")
+    driver.save_screenshot(os.path.join(artefacts, "planner-applied.png"))
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script(
+        "const b = document.querySelector(`#plans li[data-id='${arguments[0]}'] button.rollback`); if (!b) return false; b.click(); return true;", plan_id))
+    WebDriverWait(driver, 10, poll_frequency=0.2).until(lambda d: api(f"/plans/{plan_id}", planner_token)["status"] == "rolled_back")
+    print("ok rolled back from the history")
 finally:
     driver.quit()
 print("ok all")

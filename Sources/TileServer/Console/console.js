@@ -36,6 +36,7 @@
     for (const el of document.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel));
     showWho();
     if (catalogue) { fillCategories(); drawCases(); }
+    if (state.who) showPlanner();
     if (state.lastPoint) await showSituation(state.lastPoint);
   }
 
@@ -370,6 +371,186 @@
     done.dataset.caseId = answer.id;
   }
 
+  // Plans: a planner uploads a proposal, sees its findings and impact on the map and in lists, applies it from a
+  // date, and rolls back from the history.
+  let plan = null;
+  const palette = ['#1b9e77', '#d95f02', '#7570b3', '#e7298a', '#66a61e', '#e6ab02', '#a6761d', '#386cb0'];
+
+  function mayPlan() {
+    return Boolean(state.who && (state.who.role === 'planner' || state.who.role === 'admin'));
+  }
+
+  function today() {
+    const d = new Date();
+    return d.getFullYear() + '-' + String(d.getMonth() + 1).padStart(2, '0') + '-' + String(d.getDate()).padStart(2, '0');
+  }
+
+  async function send(method, path, body, type) {
+    const response = await fetch(path, {
+      method: method, headers: Object.assign({ 'Content-Type': type || 'application/json' }, headers()),
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      const error = new Error(answer.detail || String(response.status));
+      error.answer = answer;
+      throw error;
+    }
+    return answer;
+  }
+
+  function setData(id, data, add) {
+    const source = map.getSource(id);
+    if (source) { source.setData(data); return; }
+    map.addSource(id, { type: 'geojson', data: data });
+    add();
+  }
+
+  function showFindings(findings) {
+    const list = document.getElementById('findings');
+    list.replaceChildren();
+    for (const f of findings) {
+      const li = document.createElement('li');
+      li.className = f.severity;
+      li.dataset.kind = f.kind;
+      const kind = t('finding.' + f.kind);
+      li.textContent = t('severity.' + f.severity) + ' · ' + (kind.startsWith('finding.') ? f.kind : kind) + ' · ' + f.grids.join(', ') + ': ' + f.message;
+      list.appendChild(li);
+    }
+    if (findings.length === 0) listItem(list, t('plan.none'));
+    const features = findings.filter((f) => f.geometry).map((f) => ({ type: 'Feature', properties: { kind: f.kind, severity: f.severity }, geometry: f.geometry }));
+    setData('geogrid-findings', { type: 'FeatureCollection', features: features }, () => {
+      const colour = ['match', ['get', 'severity'], 'error', '#d7191c', '#f0b400'];
+      map.addLayer({ id: 'geogrid-findings-fill', type: 'fill', source: 'geogrid-findings', filter: ['==', ['geometry-type'], 'Polygon'],
+        paint: { 'fill-color': colour, 'fill-opacity': 0.45 } });
+      map.addLayer({ id: 'geogrid-findings-line', type: 'line', source: 'geogrid-findings', paint: { 'line-color': colour, 'line-width': 3 } });
+      map.addLayer({ id: 'geogrid-findings-point', type: 'circle', source: 'geogrid-findings', filter: ['==', ['geometry-type'], 'Point'],
+        paint: { 'circle-color': colour, 'circle-radius': 7 } });
+    });
+  }
+
+  async function showImpact(id) {
+    const [impact, moved] = await Promise.all([getJSON('/plans/' + id + '/impact'), getJSON('/plans/' + id + '/impact?f=geojson')]);
+    document.getElementById('impact-summary').textContent = t('plan.moved', { buildings: number(impact.buildings_moved),
+      households: number(impact.households_moved), population: number(impact.population_moved), cases: number(impact.cases.length) });
+    const body = document.querySelector('#impact-grids tbody');
+    body.replaceChildren();
+    for (const g of impact.grids) {
+      const tr = document.createElement('tr');
+      tr.dataset.code = g.code;
+      for (const text of [g.code, t('plan.totals', { households: number(g.before.households), cases: number(g.before.open_cases) }),
+        t('plan.totals', { households: number(g.after.households), cases: number(g.after.open_cases) })]) {
+        const td = document.createElement('td');
+        td.textContent = text;
+        tr.appendChild(td);
+      }
+      body.appendChild(tr);
+    }
+    const workers = document.getElementById('impact-workers');
+    workers.replaceChildren();
+    for (const w of impact.workers) {
+      listItem(workers, t('plan.worker', { name: w.name, change: (w.households_change > 0 ? '+' : '') + number(w.households_change),
+        cases: (w.open_cases_change > 0 ? '+' : '') + number(w.open_cases_change) }));
+    }
+    // Buildings coloured by the grid they go to.
+    const codes = [...new Set(moved.features.map((f) => f.properties.to).filter(Boolean))];
+    const colour = codes.length ? ['match', ['get', 'to']].concat(codes.flatMap((c, i) => [c, palette[i % palette.length]]), ['#555555']) : '#555555';
+    setData('geogrid-impact', moved, () => {
+      map.addLayer({ id: 'geogrid-impact', type: 'fill', source: 'geogrid-impact', paint: { 'fill-color': colour, 'fill-opacity': 0.8 } });
+    });
+    map.setPaintProperty('geogrid-impact', 'fill-color', colour);
+  }
+
+  async function openPlan(id) {
+    plan = await getJSON('/plans/' + id);
+    document.getElementById('plan').hidden = false;
+    document.getElementById('plan').dataset.planId = id;
+    document.getElementById('plan-apply').disabled = plan.status !== 'draft';
+    const check = await getJSON('/plans/' + id + '/check');
+    showFindings(check.findings);
+    await showImpact(id);
+    document.getElementById('plan').dataset.checked = 'true';
+  }
+
+  async function uploadPlan() {
+    const file = document.getElementById('plan-file').files[0];
+    if (!file) return;
+    const title = document.getElementById('plan-name').value.trim();
+    try {
+      const made = await send('POST', '/plans?assign_codes=true' + (title ? '&title=' + encodeURIComponent(title) : ''), await file.text(), 'application/geo+json');
+      showError('');
+      await openPlan(made.id);
+      await listPlans();
+    } catch (error) {
+      showError(t('plan.uploadfailed', { detail: error.message }));
+    }
+  }
+
+  // After a plan changes the grids, the tiles are asked for as of the day they take effect (a new address, so
+  // no tile the browser cached before is shown).
+  function refreshTiles(day) {
+    const source = map.getSource('geogrid');
+    const template = (source.tiles && source.tiles[0] || '').split('?')[0];
+    if (template) source.setTiles([template + '?at=' + day]);
+  }
+
+  async function applyPlan() {
+    const effective = document.getElementById('plan-effective').value || today();
+    const done = document.getElementById('plan-done');
+    try {
+      const applied = await send('POST', '/plans/' + plan.id + '/apply', { effective: effective });
+      done.textContent = t('plan.applied', { id: applied.id, effective: applied.effective });
+      done.dataset.status = applied.status;
+      document.getElementById('plan-apply').disabled = true;
+      refreshTiles(effective);
+      await listPlans();
+    } catch (error) {
+      done.textContent = t('plan.failed', { detail: error.message });
+      done.dataset.status = 'refused';
+      if (error.answer && error.answer.findings) showFindings(error.answer.findings);
+    }
+  }
+
+  async function listPlans() {
+    const ol = document.getElementById('plans');
+    ol.replaceChildren();
+    if (!mayPlan()) return;
+    const answer = await getJSON('/plans');
+    for (const p of answer.plans.slice(0, 20)) {
+      const li = document.createElement('li');
+      li.dataset.id = p.id;
+      li.dataset.status = p.status;
+      const text = document.createElement('span');
+      text.textContent = p.rolled_back_by ? t('plan.rolledback', { id: p.id, by: p.rolled_back_by })
+        : t('plan.entry', { id: p.id, status: t('status.' + p.status), effective: p.effective || '', title: p.title || '' });
+      text.addEventListener('click', () => openPlan(p.id));
+      li.appendChild(text);
+      if (p.status === 'applied') {
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.className = 'rollback';
+        button.textContent = t('plan.rollback');
+        button.addEventListener('click', async () => {
+          try {
+            await send('POST', '/plans/' + p.id + '/rollback', {});
+            refreshTiles(today());
+            await listPlans();
+          } catch (error) {
+            showError(t('plan.failed', { detail: error.message }));
+          }
+        });
+        li.appendChild(button);
+      }
+      ol.appendChild(li);
+    }
+  }
+
+  function showPlanner() {
+    document.getElementById('planner').hidden = !mayPlan();
+    if (!document.getElementById('plan-effective').value) document.getElementById('plan-effective').value = today();
+    if (mayPlan()) listPlans().catch((error) => showError(t('panel.failed', { detail: error.message })));
+  }
+
   const map = new maplibregl.Map({ container: 'map', style: '/style.json', hash: true });
   map.on('load', () => {
     map.addSource('geogrid-cases', { type: 'geojson', data: { type: 'FeatureCollection', features: [...cases.values()] } });
@@ -395,12 +576,13 @@
       showError('');
       showWho();
       drawCases();
+      showPlanner();
       if (state.lastPoint) await showSituation(state.lastPoint);
     } catch (error) {
       showError(t('signin.failed', { detail: error.message }));
     }
   });
-  document.getElementById('signout').addEventListener('click', () => { signOut(); drawCases(); });
+  document.getElementById('signout').addEventListener('click', () => { signOut(); drawCases(); showPlanner(); });
   // The phone's position (a grid worker on the street): the situation there, ready to report.
   document.getElementById('here').addEventListener('click', () => {
     navigator.geolocation.getCurrentPosition((p) => {
@@ -410,6 +592,8 @@
     }, (error) => showError(t('panel.noposition', { detail: error.message })), { enableHighAccuracy: true, timeout: 10000 });
   });
   document.getElementById('report').addEventListener('submit', (e) => { e.preventDefault(); report(); });
+  document.getElementById('plan-upload').addEventListener('click', uploadPlan);
+  document.getElementById('plan-apply').addEventListener('click', applyPlan);
   document.getElementById('lang').addEventListener('click', () => {
     const next = state.lang === 'en' ? 'zh-CN' : 'en';
     const url = new URL(location.href);
