@@ -15,8 +15,10 @@ port="${GEOGRID_PORT:-8080}"
 # Tokens for trying the edits at once (the store keeps only their hashes; these lines are the only copy).
 dispatcher=$(.build/release/geo-cli token create --db "$store" --role dispatcher --name "demo dispatcher" 2>/dev/null)
 planner=$(.build/release/geo-cli token create --db "$store" --role planner --name "demo planner" 2>/dev/null)
+worker=$(.build/release/geo-cli token create --db "$store" --role grid_worker --scope 910091004001004 --name "demo grid worker (Kluuvi 04)" 2>/dev/null)
 cat <<MSG
 
+The console: http://$host:$port/console   (?lang=zh-CN for Chinese; sign in with a token below)
 The map:   http://$host:$port/map   (click a point: its grid and worker, nearest resources, surroundings)
 Tiles:     http://$host:$port/tiles/grids,buildings,roads,resources.json (TileJSON), http://$host:$port/style.json
 Open $store in QGIS (Layer > Add Layer > Add SpatiaLite Layer) or with: ogrinfo $store
@@ -28,6 +30,7 @@ Ask the server, for example:
 Tokens for this demo store (shown once; make more with geo-cli token create):
   dispatcher: $dispatcher
   planner:    $planner
+  grid worker of 910091004001004 (the console on a phone): $worker
 Edit with them (OGC API Features Part 4), for example take resource 1 out of service as the dispatcher:
   curl -X PATCH -H 'Authorization: Bearer $dispatcher' -H 'Content-Type: application/merge-patch+json' \\
        -d '{"properties":{"status":"out_of_service"}}' http://$host:$port/collections/resources/items/1
