@@ -144,3 +144,8 @@ public func which(_ program: String) -> String? {
     return nil
 }
 
+/// Runs blocking work (a process, a curl) on a dispatch thread and awaits it, so that a long wait does not hold one
+/// of the few threads Swift's cooperative pool has (the in-process servers of other tests run on them).
+public func offCooperativePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { c in DispatchQueue.global().async { c.resume(with: Result { try body() }) } }
+}

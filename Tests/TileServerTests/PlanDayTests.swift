@@ -59,7 +59,7 @@ struct PlanDayTests {
         let f = TileID.worldFraction(p)
         let tileURL = "\(base)/tiles/grids/15/\(Int(f.x * 32768))/\(Int(f.y * 32768)).mvt"
         @Sendable func code(_ query: String) async throws -> String? {
-            let r = try await Self.offPool { try curl("\(base)/locate?lon=\(p.lon)&lat=\(p.lat)\(query)") }
+            let r = try await offCooperativePool { try curl("\(base)/locate?lon=\(p.lon)&lat=\(p.lat)\(query)") }
             return ((try r.json() as? [String: Any])?["grid"] as? [String: Any])?["code"] as? String
         }
         func locate() async throws -> String? { try await code("") }
@@ -78,7 +78,7 @@ struct PlanDayTests {
         }
         // Today: the old grid everywhere, on the map too (and that tile now cached).
         #expect(try await locate() == Self.grid)
-        #expect(try await Self.offPool(tileCodes) == [Self.grid])
+        #expect(try await offCooperativePool(tileCodes) == [Self.grid])
         #expect(try Self.grids(store) == gridsBefore)
 
         // Midnight. Within a few seconds the server has brought the plan into force by itself.
@@ -87,12 +87,12 @@ struct PlanDayTests {
         let waitUntil = Date().addingTimeInterval(120)
         while !inForce && Date() < waitUntil {
             try await Task.sleep(for: .milliseconds(100))
-            let r = try await Self.offPool { try curl("\(base)/plans/\(plan.id)") }
+            let r = try await offCooperativePool { try curl("\(base)/plans/\(plan.id)") }
             inForce = (try r.json() as? [String: Any])?["in_force"] as? Bool == true
         }
         #expect(inForce)
         #expect(try await locate() == Self.east)
-        #expect(try await Self.offPool(tileCodes) == [Self.grid, Self.east])
+        #expect(try await offCooperativePool(tileCodes) == [Self.grid, Self.east])
         // Buildings and open cases in the grids SpatiaLite says hold them (point on surface / the point).
         let expected: [String: [Int64: String]] = try store.read { db in
             var out: [String: [Int64: String]] = [:]
@@ -125,10 +125,6 @@ struct PlanDayTests {
 
     /// Runs blocking work (curl, Python) on a dispatch thread, so that the in-process server keeps the
     /// cooperative threads it needs.
-    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { c in DispatchQueue.global().async { c.resume(with: Result { try body() }) } }
-    }
-
     /// An apply that fails at its last statement leaves every cached tile in place (and as it would be encoded
     /// again); one that succeeds drops exactly the grid tiles over the grid it redrew, and leaves tiles of
     /// layers it did not touch.
