@@ -187,6 +187,10 @@ enum OpenAPIDocument {
                 param("status", "query", "string", "Statuses, comma-separated"), param("within", "query", "number", "Metres", schema: range(0, 20_000_000)),
                 param("layer", "query", "string", "A point layer instead of resources", schema: oneOf(layers.filter { $0.geometry == .point }.map(\.name))),
             ], json)),
+            ("/search", get("Places by what a dispatcher types: a case number, a grid's or area's code or name, an address, a road's name; best first",
+                "search", [param("q", "query", "string", "The text (at most 200 characters)", required: true, schema: [("minLength", .number(1)), ("maxLength", .number(200))]),
+                    param("kind", "query", "string", "Only these kinds, comma-separated: incident, grid, area, building, road"),
+                    param("limit", "query", "integer", "Default 10", schema: range(1, Double(QueryAPI.maxSearch)))], json)),
             ("/around", get("The situation around a point", "around", point + [param("radius", "query", "number", "Metres; default 200", schema: range(1, QueryAPI.maxRadius))], geojson)),
             ("/incidents", merged(get("Cases, with numberMatched; lights as they are now", "getIncidents", incidentFilters, geojson), [
                 ("post", write("Report a case: placed in its grid, routed, with its situation package; 201 once it is on disk", "reportIncident",

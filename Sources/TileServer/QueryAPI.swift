@@ -13,6 +13,40 @@ struct QueryAPI {
         router.get("locate") { request, _ in try locate(Parameters(request), auth.reader(request)) }
         router.get("nearest") { request, _ in try nearest(Parameters(request), auth.reader(request)) }
         router.get("around") { request, _ in try around(Parameters(request), auth.reader(request)) }
+        router.get("search") { request, _ in _ = try auth.reader(request); return try search(Parameters(request)) }
+    }
+    static let maxSearch = 50
+
+    /// What a dispatcher types: a case number, a grid's or area's code or name, an address, a road's name.
+    func search(_ q: Parameters) throws -> Response {
+        for name in q.values.keys where !["q", "kind", "limit"].contains(name) {
+            throw Problem.badRequest("unknown parameter \(name) (parameters: kind, limit, q)")
+        }
+        guard let text = q.string("q") else { throw Problem.badRequest("q is required: a case number, a code, a name or an address") }
+        guard text.count <= 200 else { throw Problem.badRequest("q is at most 200 characters") }
+        var kinds = Set(SearchHit.Kind.allCases)
+        if let asked = q.list("kind") {
+            let known = SearchHit.Kind.allCases.map(\.rawValue)
+            kinds = Set(try asked.map { k in
+                guard let kind = SearchHit.Kind(rawValue: k) else { throw Problem.badRequest("kind must be among \(known.joined(separator: ", ")), not \(k)") }
+                return kind
+            })
+        }
+        let limit = try q.integer("limit", in: 1...Self.maxSearch) ?? 10
+        let hits = try store.search(text, kinds: kinds, limit: limit)
+        func n(_ v: Double) -> JSONValue { .number((v * 1e7).rounded() / 1e7) }
+        return .json(.object([
+            ("query", .string(text)),
+            ("results", .array(hits.map { h in
+                .object([
+                    ("kind", .string(h.kind.rawValue)), ("id", .number(Double(h.id))), ("label", .string(h.label)),
+                    ("detail", h.detail.map(JSONValue.string) ?? .null), ("grid_code", h.gridCode.map(JSONValue.string) ?? .null),
+                    ("lon", n(h.point.lon)), ("lat", n(h.point.lat)),
+                    ("bbox", .array([n(h.bbox.minX), n(h.bbox.minY), n(h.bbox.maxX), n(h.bbox.maxY)])),
+                    ("match", .string(["exact", "prefix", "word", "inside"][h.match])),
+                ])
+            })),
+        ]))
     }
 
     /// Whether the caller sees personal fields at `p` (the grid worker's phone): within its scope.

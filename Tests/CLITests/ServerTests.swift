@@ -74,6 +74,10 @@ struct ServerTests {
             ("/nearest?lon=24.9&lat=60.1&within=-5", 400, "within must be within"),
             ("/around?lon=24.9&lat=60.1&radius=100000", 400, "radius must be within"),
             ("/locate?lon=24.9&lat=60.1&crs=epsg3857", 400, "crs must be one of"),
+            ("/search", 400, "q is required"),
+            ("/search?q=katu&kind=street", 400, "kind must be among"),
+            ("/search?q=katu&limit=51", 400, "limit must be a whole number"),
+            ("/search?q=katu&where=1", 400, "unknown parameter where"),
             ("/no/such/thing", 404, "no such resource"),
         ]
         for (path, status, detail) in cases {
@@ -85,6 +89,22 @@ struct ServerTests {
             #expect((problem["detail"] as? String)?.contains(detail) == true, "\(path): \(problem)")
             #expect(problem["instance"] as? String == path.split(separator: "?").first.map(String.init))
         }
+    }
+
+    /// `/search` answers what the core's search gives, as JSON a console can fly to.
+    @Test func searchFindsAddressesCodesAndNames() throws {
+        let (server, db, _) = try Self.demo.get()
+        let store = try GeoStore(path: db)
+        for text in ["Mannerheimintie", "910091004001004", "kluuvi grid"] {
+            let r = try curl("\(server.baseURL)/search?q=\(text.replacingOccurrences(of: " ", with: "%20"))&limit=7")
+            #expect(r.status == 200 && r.headers["content-type"] == "application/json")
+            let results = try #require(try json(r.text)["results"] as? [NSDictionary])
+            let expected = try store.search(text, limit: 7)
+            #expect(results.map { "\($0["kind"]!) \($0["id"]!) \($0["label"]!)" } == expected.map { "\($0.kind.rawValue) \($0.id) \($0.label)" })
+            #expect(results.allSatisfy { ($0["bbox"] as? [Double])?.count == 4 && $0["lon"] is Double && $0["lat"] is Double })
+        }
+        let grid = try json(curl("\(server.baseURL)/search?q=910091004001004&kind=grid").text)["results"] as? [NSDictionary]
+        #expect(grid?.first?["match"] as? String == "exact" && grid?.first?["grid_code"] as? String == "910091004001004")
     }
 
     @Test func healthReportsTheStoreAndItsIndexes() throws {

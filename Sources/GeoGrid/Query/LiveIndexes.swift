@@ -239,6 +239,14 @@ public final class LayerIndex: Sendable {
         return box.isEmpty ? nil : box
     }
 
+    /// Calls `body` with every feature, the main index's first, with where it is kept (for `entry(at:fromDelta:)`).
+    func forEachIndexed(_ body: (Int32, Bool, borrowing ShapeIndex.Entry) -> Void) {
+        for (i, e) in main.entries.enumerated() where removed.isEmpty || !removed.contains(e.id) { body(Int32(i), false, e) }
+        for (i, e) in delta.entries.enumerated() { body(Int32(i), true, e) }
+    }
+
+    func entry(at i: Int32, fromDelta: Bool) -> ShapeIndex.Entry { fromDelta ? delta.entries[Int(i)] : main.entries[Int(i)] }
+
     /// The feature with this id, if any.
     public func entry(id: Int64) -> ShapeIndex.Entry? {
         if let e = changed[id] { return e }

@@ -14,6 +14,7 @@ public final class GeoStore: Sendable {
     private let writer: Mutex<Pooled>
     private let idleReaders = Mutex<[Pooled]>([])
     let queryIndexes = QueryIndexCache()
+    let searchCache = SearchCache()
     private let commitObservers = Mutex<[@Sendable (StoreChange) -> Void]>([])
 
     /// Calls `observer` after every committed write through this store that changed rows, with what changed
