@@ -16,6 +16,7 @@ import os
 import re
 import sys
 import time
+import urllib.parse
 import urllib.request
 
 from selenium import webdriver
@@ -104,6 +105,30 @@ try:
         fail(f"signed in as {who!r}: the role is not shown")
     print(f"ok signed in: {who}")
 
+    # Search by keyboard alone: type a grid's code, Enter; the first result takes the focus; Enter on it shows
+    # that grid in the panel. An address found the same way shows the grid /locate gives at the result's point.
+    from selenium.webdriver.common.keys import Keys
+    for text, kind in ((expected, "grid"), ("Mannerheimintie 3", "building")):
+        box = driver.find_element(By.ID, "search-text")
+        box.clear()
+        box.send_keys(text + Keys.ENTER)
+        WebDriverWait(driver, 10).until(lambda d: d.execute_script(
+            "const a = document.activeElement; return a && a.closest('#search-results') && a.dataset.kind;") == kind)
+        answer = api("/search?limit=8&q=" + urllib.parse.quote(text))["results"][0]
+        focused = driver.execute_script("return [document.activeElement.dataset.kind, Number(document.activeElement.dataset.id)];")
+        if focused != [answer["kind"], answer["id"]]:
+            fail(f"the focused result is {focused}; /search puts {answer['kind']} {answer['id']} first")
+        driver.switch_to.active_element.send_keys(Keys.ENTER)
+        with urllib.request.urlopen(f"{base}/locate?lon={answer['lon']:.7f}&lat={answer['lat']:.7f}") as r:
+            there = json.load(r)["grid"]["code"]
+        if kind == "grid" and there != expected:
+            fail(f"the grid {expected} found by search lies in {there} by /locate")
+        WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "grid-code").text == there)
+        print(f"ok search by keyboard: {text!r} → {answer['kind']} {answer['label']}, panel shows grid {there}")
+    driver.save_screenshot(os.path.join(artefacts, "dispatcher-search.png"))
+    driver.execute_script("window.geogrid.showSituation(arguments[0]);", {"lng": at["lon"], "lat": at["lat"]})
+    WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "grid-code").text == expected)
+
     # A case reported here (clicked point, category, floor, description) reaches a second console through /events
     # within 2 s, on its map and its board; a transition made here moves it there too.
     watcher = browser()
@@ -161,7 +186,9 @@ try:
     WebDriverWait(driver, 10).until(lambda d: "调度员" in d.find_element(By.ID, "who").text)
     labels = driver.execute_script(
         "return [...document.querySelectorAll('[data-i18n]')].map(e => [e.dataset.i18n, e.textContent])"
-        ".concat([['title', document.title]]);")
+        ".concat([['title', document.title]])"
+        ".concat([...document.querySelectorAll('[data-i18n-placeholder]')].map(e => [e.dataset.i18nPlaceholder, e.placeholder]))"
+        ".concat([...document.querySelectorAll('#search-results button')].map(e => ['search result', e.textContent.split(' · ')[0]]));")
     english = [(key, text) for key, text in labels if key != "lang.switch" and re.search(r"[A-Za-z]", text.replace("GeoGrid", "").replace("GeoJSON", ""))]
     if english:
         fail(f"English left after switching to Chinese: {english}")

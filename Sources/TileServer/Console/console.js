@@ -34,6 +34,8 @@
     document.title = t('app.title');
     for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
     for (const el of document.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel));
+    for (const el of document.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
+    if (state.lastSearch) showResults(state.lastSearch);
     showWho();
     if (catalogue) { fillCategories(); drawCases(); }
     if (state.who) showPlanner();
@@ -551,6 +553,45 @@
     if (mayPlan()) listPlans().catch((error) => showError(t('panel.failed', { detail: error.message })));
   }
 
+  // Search: a case number, a grid's or area's code or name, an address, a road's name (GET /search). Each result
+  // is a button: Enter or a click fits the map to it and shows the situation at a point on it.
+  async function search(text) {
+    if (!text) return;
+    try {
+      state.lastSearch = await getJSON('/search?limit=8&q=' + encodeURIComponent(text));
+      showError('');
+    } catch (error) {
+      showError(t('search.failed', { detail: error.message }));
+      return;
+    }
+    showResults(state.lastSearch);
+    const first = document.querySelector('#search-results button');
+    if (first) first.focus();
+  }
+
+  function showResults(answer) {
+    const list = document.getElementById('search-results');
+    list.replaceChildren();
+    list.hidden = false;
+    for (const r of answer.results) {
+      const li = document.createElement('li');
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.dataset.kind = r.kind;
+      button.dataset.id = r.id;
+      button.textContent = t('search.kind.' + r.kind) + ' · ' + r.label + (r.detail ? ' · ' + r.detail : '');
+      button.addEventListener('click', () => {
+        const [w, s, e, n] = r.bbox;
+        if (e - w < 1e-6 && n - s < 1e-6) map.jumpTo({ center: [r.lon, r.lat], zoom: 17 });
+        else map.fitBounds([[w, s], [e, n]], { padding: 40, maxZoom: 17, animate: false });
+        showSituation({ lng: r.lon, lat: r.lat });
+      });
+      li.appendChild(button);
+      list.appendChild(li);
+    }
+    if (answer.results.length === 0) listItem(list, t('search.none', { text: answer.query }));
+  }
+
   const map = new maplibregl.Map({ container: 'map', style: '/style.json', hash: true });
   map.on('load', () => {
     map.addSource('geogrid-cases', { type: 'geojson', data: { type: 'FeatureCollection', features: [...cases.values()] } });
@@ -591,6 +632,7 @@
       showSituation(point);
     }, (error) => showError(t('panel.noposition', { detail: error.message })), { enableHighAccuracy: true, timeout: 10000 });
   });
+  document.getElementById('search').addEventListener('submit', (e) => { e.preventDefault(); search(document.getElementById('search-text').value.trim()); });
   document.getElementById('report').addEventListener('submit', (e) => { e.preventDefault(); report(); });
   document.getElementById('plan-upload').addEventListener('click', uploadPlan);
   document.getElementById('plan-apply').addEventListener('click', applyPlan);
