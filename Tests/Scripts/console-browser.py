@@ -159,7 +159,7 @@ try:
         # The other console is anonymous: no report form, no transition buttons, no worker's phone.
         watcher.execute_script("window.geogrid.showSituation(arguments[0]);", {"lng": at["lon"], "lat": at["lat"]})
         WebDriverWait(watcher, 10).until(lambda d: d.find_element(By.ID, "grid-code").text == expected)
-        offered = watcher.execute_script("return [document.getElementById('report').offsetParent !== null, document.querySelectorAll('#cases button').length,"
+        offered = watcher.execute_script("return [document.getElementById('report').offsetParent !== null, document.querySelectorAll('#cases button:not(.history)').length,"
                                          " document.getElementById('grid-worker').textContent];")
         if offered[0] or offered[1] or "+" in offered[2]:
             fail(f"an anonymous console is offered writes or personal fields: form shown {offered[0]}, {offered[1]} buttons, worker {offered[2]!r}")
@@ -175,6 +175,14 @@ try:
             if json.load(r)["properties"]["stage"] != "registered":
                 fail("the store does not hold the transition the console made")
         print("ok transition to registered made here, seen on the other console")
+        # The case's history, as the API keeps it: one line per transition, newest last, dates in the locale.
+        WebDriverWait(driver, 5).until(lambda d: d.execute_script(
+            "const b = document.querySelector(`#cases li[data-id='${arguments[0]}'] button.history`); if (b) { b.click(); return true; } return false;", case_id))
+        kept = [h["to"] for h in api(f"/incidents/{case_id}")["history"]]
+        WebDriverWait(driver, 5).until(lambda d: d.execute_script("return [...document.querySelectorAll('#case-history li')].map(li => li.dataset.to);") == kept)
+        if kept != ["reported", "registered"]:
+            fail(f"the case's history is {kept}")
+        print(f"ok history of case {case_id}: {' → '.join(kept)}")
         watcher.save_screenshot(os.path.join(artefacts, "watcher-board.png"))
     finally:
         watcher.quit()

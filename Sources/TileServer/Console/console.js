@@ -36,6 +36,7 @@
     for (const el of document.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel));
     for (const el of document.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
     if (state.lastSearch) showResults(state.lastSearch);
+    if (state.openCase) showCase(state.openCase);
     showWho();
     if (catalogue) { fillCategories(); drawCases(); }
     if (state.who) showPlanner();
@@ -309,10 +310,41 @@
         }
         li.appendChild(box);
       }
+      const history = document.createElement('button');
+      history.type = 'button';
+      history.className = 'history';
+      history.textContent = t('case.open');
+      history.addEventListener('click', () => showCase(f.id));
+      li.appendChild(history);
       text.addEventListener('click', () => map.flyTo({ center: f.geometry.coordinates, zoom: 17 }));
       ol.appendChild(li);
     }
     document.getElementById('report').hidden = !(mayReport() && state.lastPoint);
+  }
+
+  // Dates and times in the language in use, in the browser's time zone.
+  function when(iso) {
+    return new Intl.DateTimeFormat(state.lang, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
+  }
+
+  // One case's history (GET /incidents/{id}): every transition, who made it, when, and its note; never rewritten.
+  async function showCase(id) {
+    let f;
+    try { f = await getJSON('/incidents/' + id); } catch (error) { showError(t('panel.failed', { detail: error.message })); return; }
+    state.openCase = id;
+    const section = document.getElementById('case');
+    section.hidden = false;
+    section.dataset.id = id;
+    document.getElementById('case-number').textContent = f.properties.case_number;
+    const list = document.getElementById('case-history');
+    list.replaceChildren();
+    for (const h of f.history || []) {
+      const li = document.createElement('li');
+      li.dataset.to = h.to || '';
+      li.textContent = [when(h.time), named(stage(h.to), h.to), h.by, h.note, h.late ? t('case.late') : ''].filter(Boolean).join(' · ');
+      list.appendChild(li);
+    }
+    section.scrollIntoView({ block: 'nearest' });
   }
 
   // An event's case (created, transitioned, light changed, re-assigned): a closed one leaves the board.
@@ -348,6 +380,7 @@
       if (!loaded) { pending.push(d); return; }
       apply(d);
       drawCases();
+      if (d.incident && d.incident.id === state.openCase) showCase(state.openCase);
     });
   }
 
