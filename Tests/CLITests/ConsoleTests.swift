@@ -12,6 +12,8 @@ import Testing
         let dir = TemporaryDirectory()
         let db = dir.path("demo.sqlite")
         try DemoCity.build(from: Fixtures.demoCity.path, at: db)
+        // A week of cases, some overdue, for the board, the overdue lists and the month's statistics.
+        try DemoCity.addWeekOfCases(to: try GeoStore(path: db), count: 60)
         let made = try runProcess(CLITests.executable, ["token", "create", "--db", db, "--role", "dispatcher", "--name", "centre"])
         #expect(made.status == 0, "\(made.stderr)")
         let token = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)

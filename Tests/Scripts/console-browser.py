@@ -183,6 +183,32 @@ try:
         if kept != ["reported", "registered"]:
             fail(f"the case's history is {kept}")
         print(f"ok history of case {case_id}: {' → '.join(kept)}")
+
+        # Overdue lists by department and by grid, and the month's statistics as a table and a chart, as the API has them.
+        def listed_overdue():
+            return driver.execute_script("return [...document.querySelectorAll('#overdue li[data-key]')].map(li => [li.dataset.key, Number(li.dataset.count)]);")
+        for by in ("department", "grid"):
+            driver.execute_script("const s = document.getElementById('overdue-by'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));", by)
+            groups = [[g["key"], g["count"]] for g in api(f"/incidents/overdue?by={by}")["groups"]]
+            WebDriverWait(driver, 10).until(lambda d: listed_overdue() == groups)
+            if not groups:
+                fail(f"no overdue case by {by}: the demo week should have some")
+            print(f"ok overdue by {by}: {len(groups)} groups, {sum(c for _, c in groups)} cases, as /incidents/overdue")
+        month = driver.execute_script("return document.getElementById('stats-period').value;")
+        stats = api(f"/incidents/stats?period={month}&by=department")
+        rows = [r for r in stats["rows"] if r["received"] or r["closed"] or r["overdue_now"]]
+        def chart():
+            return driver.execute_script("return [...document.querySelectorAll('#stats-chart rect')].map(r => [r.getAttribute('class'), r.dataset.key, Number(r.dataset.value)]);")
+        expected_bars = [b for r in rows for b in (["received", r["key"], r["received"]], ["on-time", r["key"], r["closed_on_time"]])]
+        WebDriverWait(driver, 10).until(lambda d: d.execute_script("return [...document.querySelectorAll('#stats tbody tr')].map(tr => tr.dataset.key);") == [r["key"] for r in rows] and chart() == expected_bars)
+        if not rows:
+            fail(f"no statistics for {month}")
+        csv = driver.find_element(By.ID, "stats-csv").get_attribute("href")
+        with urllib.request.urlopen(csv) as r:
+            if not r.headers["Content-Type"].startswith("text/csv"):
+                fail(f"the CSV link {csv} gives {r.headers['Content-Type']}")
+        print(f"ok statistics of {month}: {len(rows)} departments in the table and {len(expected_bars)} bars, as /incidents/stats; CSV linked")
+        driver.save_screenshot(os.path.join(artefacts, "dispatcher-reports.png"))
         watcher.save_screenshot(os.path.join(artefacts, "watcher-board.png"))
     finally:
         watcher.quit()

@@ -37,6 +37,8 @@
     for (const el of document.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
     if (state.lastSearch) showResults(state.lastSearch);
     if (state.openCase) showCase(state.openCase);
+    showOverdue();
+    showStats();
     showWho();
     if (catalogue) { fillCategories(); drawCases(); }
     if (state.who) showPlanner();
@@ -322,6 +324,93 @@
     document.getElementById('report').hidden = !(mayReport() && state.lastPoint);
   }
 
+  // Overdue lists (GET /incidents/overdue) by department or grid, and a month's statistics (GET /incidents/stats)
+  // as a table and a bar chart (received, and closed on time, per unit), with the CSV for the monthly bulletin.
+  function unitName(g) {
+    return (state.lang === 'zh-CN' ? g.zh : g.en) || g.en || g.key;
+  }
+
+  async function showOverdue() {
+    const by = document.getElementById('overdue-by').value;
+    let answer;
+    try { answer = await getJSON('/incidents/overdue?by=' + by); } catch (error) { showError(t('panel.failed', { detail: error.message })); return; }
+    const list = document.getElementById('overdue');
+    list.replaceChildren();
+    for (const g of answer.groups) {
+      const li = document.createElement('li');
+      li.dataset.key = g.key;
+      li.dataset.count = g.count;
+      const numbers = g.cases.slice(0, 5).map((c) => c.case_number).join(', ') + (g.cases.length > 5 ? ' …' : '');
+      li.textContent = t('overdue.group', { unit: unitName(g), count: number(g.count), cases: numbers });
+      list.appendChild(li);
+    }
+    if (answer.groups.length === 0) listItem(list, t('overdue.none'));
+  }
+
+  function thisMonth() {
+    return today().slice(0, 7);
+  }
+
+  async function showStats() {
+    const field = document.getElementById('stats-period');
+    if (!field.value) field.value = thisMonth();
+    const query = 'period=' + field.value + '&by=' + document.getElementById('stats-by').value;
+    document.getElementById('stats-csv').href = '/incidents/stats?' + query + '&f=csv';
+    let answer;
+    try { answer = await getJSON('/incidents/stats?' + query); } catch (error) { showError(t('panel.failed', { detail: error.message })); return; }
+    const rows = answer.rows.filter((r) => r.received || r.closed || r.overdue_now);
+    const body = document.querySelector('#stats tbody');
+    body.replaceChildren();
+    const percent = new Intl.NumberFormat(state.lang, { style: 'percent', maximumFractionDigits: 0 });
+    for (const r of rows) {
+      const tr = document.createElement('tr');
+      tr.dataset.key = r.key;
+      for (const text of [unitName(r), number(r.received), number(r.closed), r.on_time_rate === null ? '–' : percent.format(r.on_time_rate), number(r.overdue_now)]) {
+        const td = document.createElement('td');
+        td.textContent = text;
+        tr.appendChild(td);
+      }
+      body.appendChild(tr);
+    }
+    drawChart(rows);
+  }
+
+  // Two bars a unit: received (grey) and closed on time (green), scaled to the largest; drawn as SVG by hand.
+  function drawChart(rows) {
+    const svg = document.getElementById('stats-chart');
+    const ns = 'http://www.w3.org/2000/svg';
+    const width = 300, bar = 7, gap = 6, label = 110;
+    svg.replaceChildren();
+    svg.setAttribute('viewBox', '0 0 ' + width + ' ' + Math.max(1, rows.length * (2 * bar + gap)));
+    svg.setAttribute('width', width);
+    svg.setAttribute('height', Math.max(1, rows.length * (2 * bar + gap)));
+    const top = Math.max(1, ...rows.map((r) => Math.max(r.received, r.closed_on_time)));
+    rows.forEach((r, i) => {
+      const y = i * (2 * bar + gap);
+      const text = document.createElementNS(ns, 'text');
+      text.setAttribute('x', 0);
+      text.setAttribute('y', y + bar + 3);
+      text.setAttribute('font-size', 9);
+      text.textContent = unitName(r).slice(0, 22);
+      svg.appendChild(text);
+      [['received', r.received, '#8c96a0'], ['on-time', r.closed_on_time, '#1a9641']].forEach(([kind, value, colour], j) => {
+        const rect = document.createElementNS(ns, 'rect');
+        rect.setAttribute('class', kind);
+        rect.dataset.key = r.key;
+        rect.dataset.value = value;
+        rect.setAttribute('x', label);
+        rect.setAttribute('y', y + j * bar);
+        rect.setAttribute('height', bar - 1);
+        rect.setAttribute('width', (width - label) * value / top);
+        rect.setAttribute('fill', colour);
+        const title = document.createElementNS(ns, 'title');
+        title.textContent = t(kind === 'received' ? 'stats.received' : 'stats.ontime') + ': ' + number(value);
+        rect.appendChild(title);
+        svg.appendChild(rect);
+      });
+    });
+  }
+
   // Dates and times in the language in use, in the browser's time zone.
   function when(iso) {
     return new Intl.DateTimeFormat(state.lang, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
@@ -381,6 +470,9 @@
       apply(d);
       drawCases();
       if (d.incident && d.incident.id === state.openCase) showCase(state.openCase);
+      // The overdue lists and the month's figures follow, once a burst of events has passed.
+      clearTimeout(state.reportsTimer);
+      state.reportsTimer = setTimeout(() => { showOverdue(); showStats(); }, 1000);
     });
   }
 
@@ -666,6 +758,9 @@
     }, (error) => showError(t('panel.noposition', { detail: error.message })), { enableHighAccuracy: true, timeout: 10000 });
   });
   document.getElementById('search').addEventListener('submit', (e) => { e.preventDefault(); search(document.getElementById('search-text').value.trim()); });
+  document.getElementById('overdue-by').addEventListener('change', showOverdue);
+  document.getElementById('stats-by').addEventListener('change', showStats);
+  document.getElementById('stats-period').addEventListener('change', showStats);
   document.getElementById('report').addEventListener('submit', (e) => { e.preventDefault(); report(); });
   document.getElementById('plan-upload').addEventListener('click', uploadPlan);
   document.getElementById('plan-apply').addEventListener('click', applyPlan);
