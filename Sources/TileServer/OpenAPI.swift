@@ -189,7 +189,8 @@ enum OpenAPIDocument {
             ], json)),
             ("/search", get("Places by what a dispatcher types: a case number, a grid's or area's code or name, an address, a road's name; best first",
                 "search", [param("q", "query", "string", "The text (at most 200 characters)", required: true, schema: [("minLength", .number(1)), ("maxLength", .number(200))]),
-                    param("kind", "query", "string", "Only these kinds, comma-separated: incident, grid, area, building, road"),
+                    param("kind", "query", "string", "Only these kinds, comma-separated: incident, grid, area, building, road",
+                        schema: [("pattern", s("^(incident|grid|area|building|road)(,(incident|grid|area|building|road))*$"))]),
                     param("limit", "query", "integer", "Default 10", schema: range(1, Double(QueryAPI.maxSearch)))], json)),
             ("/around", get("The situation around a point", "around", point + [param("radius", "query", "number", "Metres; default 200", schema: range(1, QueryAPI.maxRadius))], geojson)),
             ("/incidents", merged(get("Cases, with numberMatched; lights as they are now", "getIncidents", incidentFilters, geojson), [

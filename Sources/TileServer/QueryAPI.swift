@@ -25,6 +25,7 @@ struct QueryAPI {
         guard let text = q.string("q") else { throw Problem.badRequest("q is required: a case number, a code, a name or an address") }
         guard text.count <= 200 else { throw Problem.badRequest("q is at most 200 characters") }
         var kinds = Set(SearchHit.Kind.allCases)
+        if q.values["kind"] != nil && (q.list("kind") ?? []).isEmpty { throw Problem.badRequest("kind must name at least one kind") }
         if let asked = q.list("kind") {
             let known = SearchHit.Kind.allCases.map(\.rawValue)
             kinds = Set(try asked.map { k in
