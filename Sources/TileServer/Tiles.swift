@@ -9,8 +9,9 @@ struct TileAPI {
     let cache: TileCache
     let metrics: ServerMetrics
     static let contentType = "application/vnd.mapbox-vector-tile"
-    /// Tiles change when the store does: clients revalidate after a minute (cheap: a 304 by ETag).
-    static let cacheControl = "public, max-age=60"
+    /// Tiles change when the store does (a case reported, a boundary applied), and an emergency map must not
+    /// show yesterday's: clients keep tiles but revalidate each use, which costs a 304 by ETag when nothing changed.
+    static let cacheControl = "public, no-cache"
 
     func add(to router: Router<BasicRequestContext>) {
         router.get("tiles/:layers/:z/:x/:y") { request, context in try tile(request, context) }
