@@ -8,17 +8,19 @@ import Hummingbird
 struct ConsolePage {
     let auth: Auth
 
-    static let files: [String: (path: String, type: String)] = [
-        "console.js": ("console.js", "text/javascript; charset=utf-8"),
-        "console.css": ("console.css", "text/css; charset=utf-8"),
-        "i18n/en.json": ("i18n/en.json", "application/json"),
-        "i18n/zh-CN.json": ("i18n/zh-CN.json", "application/json"),
+    /// Each file's path under `Console/` and its content type.
+    static let files: [String: String] = [
+        "console.js": "text/javascript; charset=utf-8",
+        "console-edit.js": "text/javascript; charset=utf-8",
+        "console.css": "text/css; charset=utf-8",
+        "i18n/en.json": "application/json",
+        "i18n/zh-CN.json": "application/json",
     ]
 
     func add(to router: Router<BasicRequestContext>) {
         router.get("console") { _, _ in try Self.file("index.html", type: "text/html; charset=utf-8") }
-        for (name, file) in Self.files {
-            router.get("console/\(name)") { _, _ in try Self.file(file.path, type: file.type) }
+        for (path, type) in Self.files {
+            router.get("console/\(path)") { _, _ in try Self.file(path, type: type) }
         }
         router.get("auth/token") { request, _ in
             guard let token = try auth.token(request) else { throw Auth.unauthorized("send Authorization: Bearer <token> to learn who it is") }

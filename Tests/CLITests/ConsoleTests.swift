@@ -24,7 +24,7 @@ import Testing
 
         // The page and its files; nothing else under /console; who a token is, and a 401 without one.
         #expect(try curl("\(server.baseURL)/console").headers["content-type"]?.hasPrefix("text/html") == true)
-        for file in ["console.js", "console.css", "i18n/en.json", "i18n/zh-CN.json"] {
+        for file in ["console.js", "console-edit.js", "console.css", "i18n/en.json", "i18n/zh-CN.json"] {
             #expect(try curl("\(server.baseURL)/console/\(file)").status == 200, "\(file)")
         }
         #expect(try curl("\(server.baseURL)/console/index.html.bak").status == 404)
@@ -48,8 +48,14 @@ import Testing
         let worker = try runProcess(CLITests.executable, ["token", "create", "--db", db, "--role", "grid_worker", "--scope", grid, "--name", "worker"])
         #expect(worker.status == 0, "\(worker.stderr)")
 
-        // A planner of the demo's one-grid community, and a split of its grid into two halves.
-        let planner = try runProcess(CLITests.executable, ["token", "create", "--db", db, "--role", "planner", "--scope", PlanHTTPTests.community, "--name", "planner"])
+        // A planner of the demo's one-grid community, to split its grid into two halves, and of the community
+        // with the most grids, where the browser moves a vertex two grids share.
+        let busiest = try GeoStore(path: db).read { db in
+            let s = try db.prepare("SELECT community_code FROM grids WHERE valid_to IS NULL GROUP BY community_code ORDER BY count(*) DESC, community_code LIMIT 1")
+            _ = try s.step()
+            return s.text(0)!
+        }
+        let planner = try runProcess(CLITests.executable, ["token", "create", "--db", db, "--role", "planner", "--scope", PlanHTTPTests.community, "--scope", busiest, "--name", "planner"])
         #expect(planner.status == 0, "\(planner.stderr)")
         let (west, east) = try PlanHTTPTests.halves(db)
         let proposal = dir.path("split.geojson")
@@ -60,12 +66,12 @@ import Testing
         try? FileManager.default.removeItem(at: artefacts)
         // The browsers take the best part of a minute: waited for off the cooperative pool.
         let arguments = [Fixtures.repository.appendingPathComponent("Tests/Scripts/console-browser.py").path, server.baseURL, token, artefacts.path,
-            worker.stdout.trimmingCharacters(in: .whitespacesAndNewlines), planner.stdout.trimmingCharacters(in: .whitespacesAndNewlines), proposal]
+            worker.stdout.trimmingCharacters(in: .whitespacesAndNewlines), planner.stdout.trimmingCharacters(in: .whitespacesAndNewlines), proposal, busiest]
         let python = try #require(venvPython)
         let run = try await offCooperativePool { try runProcess(python, arguments) }
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
         #expect(run.stdout.contains("ok all"), "\(run.stdout)")
-        for shot in ["dispatcher-en.png", "dispatcher-reported.png", "watcher-board.png", "dispatcher-zh-CN.png", "grid-worker-phone.png", "planner-applied.png"] {
+        for shot in ["dispatcher-en.png", "dispatcher-reported.png", "watcher-board.png", "dispatcher-zh-CN.png", "grid-worker-phone.png", "planner-applied.png", "planner-vertices.png", "planner-moved.png"] {
             let bytes = (try? Data(contentsOf: artefacts.appendingPathComponent(shot))) ?? Data()
             #expect(bytes.count > 10_000 && bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]), "\(shot): \(bytes.count) bytes")
         }

@@ -1,6 +1,6 @@
 """The console in a real browser: headless Chromium driven by Selenium against a running geo-cli serve.
 
-    console-browser.py BASE_URL TOKEN ARTEFACTS_DIR WORKER_TOKEN PLANNER_TOKEN PROPOSAL
+    console-browser.py BASE_URL TOKEN ARTEFACTS_DIR WORKER_TOKEN PLANNER_TOKEN PROPOSAL COMMUNITY
 
 Waits until the map has rendered grid tiles (map.queryRenderedFeatures, not the DOM), clicks a point inside a
 rendered grid and checks that the panel shows the grid code /locate gives for the clicked place (and the grid
@@ -8,10 +8,13 @@ the map rendered there); signs in with TOKEN and checks the role shown; switches
 interface string is left in English; on a phone (390×844, an emulated position), a grid worker (WORKER_TOKEN, scoped
 to the grid at the map's centre) reports at its position and closes a case at source. Saves a screenshot of each
 view in ARTEFACTS_DIR. A planner (PLANNER_TOKEN) uploads PROPOSAL (a split of a grid), sees its findings and impact
-as the API gives them, applies it, sees the new boundary rendered, and rolls it back. Prints one line per check;
-exits non-zero at the first failure.
+as the API gives them, applies it, sees the new boundary rendered, and rolls it back; then, in COMMUNITY, drags a
+vertex two grids share on the map (and checks snapping, undo, a keyboard nudge and an added vertex), sends the moved
+grids as a plan, applies it, and sees the ground that changed hands rendered in its new grid (shapely is the
+oracle for seamlessness). Prints one line per check; exits non-zero at the first failure.
 """
 import json
+import math
 import os
 import re
 import sys
@@ -22,10 +25,14 @@ import urllib.request
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.actions.action_builder import ActionBuilder
+from selenium.webdriver.common.keys import Keys
+from shapely.geometry import Point, shape
+from shapely.ops import polylabel, unary_union
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-base, token, artefacts, worker_token, planner_token, proposal = sys.argv[1:7]
+base, token, artefacts, worker_token, planner_token, proposal, community = sys.argv[1:8]
 
 
 def api(path, token=None):
@@ -47,6 +54,28 @@ def browser(size="1366,768"):
                  "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--lang=en-US"):
         options.add_argument(flag)
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def tab_walk(driver, view, limit=900):
+    # Usable by keyboard: Tab alone, from the top of the page, reaches every control shown (each is focused once).
+    # A control is known by its id, or on the board by its case and what it does: the board is redrawn at events.
+    total = driver.execute_script(
+        "window.__key = e => { const li = e.closest('#cases li[data-id]'); return e.id || (li ? li.dataset.id + '/' + (e.dataset.to || e.className || e.tagName) : e.outerHTML); };"
+        "window.__controls = [...document.querySelectorAll('header button, header input, header select, #panel button, #panel input,"
+        " #panel select, #panel textarea, #panel a[href]')].filter(e => e.offsetParent !== null && !e.disabled).map(window.__key);"
+        "window.__seen = new Set(); document.addEventListener('focusin', e => window.__seen.add(window.__key(e.target)), true);"
+        "document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); return window.__controls.length;")
+    missing = total
+    for presses in range(1, limit + 1):
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+        if presses % 25 == 0:
+            missing = driver.execute_script("return window.__controls.filter(k => !window.__seen.has(k)).length;")
+            if missing == 0:
+                break
+    left = driver.execute_script("return window.__controls.filter(k => !window.__seen.has(k)).map(k => k.slice(0, 80));")
+    if left:
+        fail(f"{view}: {len(left)} of {total} controls never reached by Tab: {left[:8]}")
+    print(f"ok keyboard: in the {view} view Tab reaches all {total} controls shown ({presses} presses)")
 
 
 def wait_for_tiles(driver):
@@ -209,6 +238,7 @@ try:
                 fail(f"the CSV link {csv} gives {r.headers['Content-Type']}")
         print(f"ok statistics of {month}: {len(rows)} departments in the table and {len(expected_bars)} bars, as /incidents/stats; CSV linked")
         driver.save_screenshot(os.path.join(artefacts, "dispatcher-reports.png"))
+        tab_walk(driver, "dispatcher")
         watcher.save_screenshot(os.path.join(artefacts, "watcher-board.png"))
     finally:
         watcher.quit()
@@ -302,6 +332,18 @@ try:
     if rows != [g["code"] for g in impact["grids"]] or drawn != impact["buildings_moved"]:
         fail(f"impact rows {rows}, {drawn} buildings drawn; the API: {[g['code'] for g in impact['grids']]}, {impact['buildings_moved']} moved")
     print(f"ok plan {plan_id}: {len(check)} findings, none an error; impact of {len(rows)} grids and {drawn} buildings moved, as the API says")
+    # The planner's lists follow a language switch: no Latin letters in the findings and the impact in Chinese.
+    planner_text = "return [...document.querySelectorAll('#findings li, #impact-summary, #impact-grids td')].map(e => e.textContent);"
+    english_lists = driver.execute_script(planner_text)
+    driver.find_element(By.ID, "lang").click()
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.documentElement.lang") == "zh-CN")
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script(planner_text) != english_lists)
+    left = [text for text in driver.execute_script(planner_text) if re.search(r"[A-Za-z]", text)]
+    if left:
+        fail(f"the planner's lists keep English after switching to Chinese: {left[:5]}")
+    driver.find_element(By.ID, "lang").click()
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.documentElement.lang") == "en")
+    print(f"ok the planner's findings and impact ({len(english_lists)} texts) are redrawn in Chinese, none left in English")
     driver.find_element(By.ID, "plan-apply").click()
     WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "plan-done").get_attribute("data-status") in ("applied", "refused"))
     if driver.find_element(By.ID, "plan-done").get_attribute("data-status") != "applied":
@@ -320,6 +362,202 @@ try:
         "const b = document.querySelector(`#plans li[data-id='${arguments[0]}'] button.rollback`); if (!b) return false; b.click(); return true;", plan_id))
     WebDriverWait(driver, 10, poll_frequency=0.2).until(lambda d: api(f"/plans/{plan_id}", planner_token)["status"] == "rolled_back")
     print("ok rolled back from the history")
+
+    # A planner moves a vertex two grids share, on the map. The vertex is chosen from the API's grids with shapely:
+    # two grids of COMMUNITY have it, it is 30 m inside their union's outline, no third grid's edge passes within a
+    # metre of it, and its edges in the ring are 20 m or longer (so a few metres' move keeps the rings simple).
+    day = time.strftime("%Y-%m-%d")
+
+    def grids_where(cql):
+        return {f["properties"]["code"]: f for f in api(f"/collections/grids/items?datetime={day}&limit=1000&filter=" + urllib.parse.quote(cql), planner_token)["features"]}
+
+    def rings(geometry):
+        polys = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+        return [[tuple(p) for p in ring[:-1]] for poly in polys for ring in poly]
+
+    def vertex_set(geometry):
+        return {p for ring in rings(geometry) for p in ring}
+
+    metres = 111_320.0
+    before = grids_where(f"community_code = '{community}'")
+    shapes = {c: shape(f["geometry"]) for c, f in before.items()}
+    outline = unary_union(list(shapes.values())).boundary
+    owners = {}
+    for c, f in before.items():
+        for p in vertex_set(f["geometry"]):
+            owners.setdefault(p, set()).add(c)
+    choice = None
+    for p, codes in sorted(owners.items()):
+        if len(codes) != 2 or outline.distance(Point(p)) * metres < 30:
+            continue
+        if any(shapes[c].boundary.distance(Point(p)) * metres < 1 for c in shapes if c not in codes):
+            continue
+        a_code, b_code = sorted(codes)
+        ring = next(r for r in rings(before[a_code]["geometry"]) if p in r)
+        i = ring.index(p)
+        neighbours = [ring[i - 1], ring[(i + 1) % len(ring)]]
+        if min(Point(p).distance(Point(q)) for q in neighbours) * metres < 20:
+            continue
+        b_ring = next(r for r in rings(before[b_code]["geometry"]) if p in r)
+        j = b_ring.index(p)
+        shared = [q for q in neighbours if q in (b_ring[j - 1], b_ring[(j + 1) % len(b_ring)])]
+        if shared:
+            choice = (p, a_code, b_code, shared[0])
+            break
+    if choice is None:
+        fail(f"community {community} has no vertex two grids share well inside it")
+    v, a_code, b_code, u = choice
+
+    def editor_vertices(code):
+        return vertex_set(driver.execute_script("return window.geogrid.editor.geometry(arguments[0]);", code))
+
+    def pixel(p):
+        return driver.execute_script(
+            "const m = window.geogrid.map, r = m.getCanvas().getBoundingClientRect(), q = m.project([arguments[0], arguments[1]]);"
+            "return [r.left + q.x, r.top + q.y];", p[0], p[1])
+
+    def drag(start, end):
+        actions = ActionBuilder(driver)
+        mouse = actions.pointer_action
+        mouse.move_to_location(round(start[0]), round(start[1])).pointer_down()
+        for k in (1, 2, 3, 4):
+            mouse.move_to_location(round(start[0] + (end[0] - start[0]) * k / 4), round(start[1] + (end[1] - start[1]) * k / 4))
+        mouse.pointer_up()
+        actions.perform()
+
+    def settled():
+        WebDriverWait(driver, 20, poll_frequency=0.2).until(lambda d: d.execute_script(
+            "const m = window.geogrid.map; return m.loaded() && m.queryRenderedFeatures({layers: ['geogrid-edit-vertices']}).length > 0;"))
+
+    # The grid by its code, from the keyboard; then the map at the vertex.
+    field = driver.find_element(By.ID, "edit-code")
+    field.clear()
+    field.send_keys(a_code, Keys.ENTER)
+    WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "edit").is_displayed() and d.find_element(By.ID, "edit").get_attribute("data-grid") == a_code)
+    if v not in editor_vertices(a_code) or v not in editor_vertices(b_code):
+        fail(f"the editor does not hold vertex {v} in both {a_code} and {b_code}")
+
+    # Snapping: dropped 3 px from the nearest vertex of a ring that does not hold v, v lands exactly on it.
+    near = api(f"/collections/grids/items?datetime={day}&limit=1000&bbox={v[0] - 0.003},{v[1] - 0.002},{v[0] + 0.003},{v[1] + 0.002}", planner_token)["features"]
+    others = [q for f in near for ring in rings(f["geometry"]) if v not in ring for q in ring if q != v]
+    w = min(others, key=lambda q: Point(v).distance(Point(q)))
+    driver.execute_script("window.geogrid.map.fitBounds([[Math.min(arguments[0], arguments[2]), Math.min(arguments[1], arguments[3])],"
+                          "[Math.max(arguments[0], arguments[2]), Math.max(arguments[1], arguments[3])]], {padding: 150, maxZoom: 18, animate: false});",
+                          v[0], v[1], w[0], w[1])
+    settled()
+    wp = pixel(w)
+    drag(pixel(v), (wp[0] + 3, wp[1] + 2))
+    if w not in editor_vertices(a_code) or w not in editor_vertices(b_code) or v in editor_vertices(a_code):
+        fail(f"dropped beside {w}, the vertex did not snap onto it in both grids")
+    undo = driver.find_element(By.ID, "edit-undo")
+    undo.send_keys(Keys.ENTER)
+    if v not in editor_vertices(a_code) or v not in editor_vertices(b_code) or w in editor_vertices(a_code):
+        fail("undo did not bring the vertex back")
+    print(f"ok snapping: vertex {v} of {a_code} and {b_code}, dropped 3 px from {w}, landed on it in both; undone by keyboard")
+
+    # The move: dragged a few metres, the vertex moves in both grids and nowhere else.
+    driver.execute_script("window.geogrid.map.jumpTo({center: [arguments[0], arguments[1]], zoom: 18});", v[0], v[1])
+    settled()
+    start = pixel(v)
+    drag(start, (start[0] + 18, start[1] - 12))
+    moved = {}
+    for c in (a_code, b_code):
+        old, new = vertex_set(before[c]["geometry"]), editor_vertices(c)
+        if len(old - new) != 1 or len(new - old) != 1 or old - new != {v}:
+            fail(f"grid {c} after the drag: gone {old - new}, new {new - old}")
+        moved[c] = (new - old).pop()
+    if moved[a_code] != moved[b_code]:
+        fail(f"the shared vertex went to {moved[a_code]} in {a_code} but {moved[b_code]} in {b_code}")
+    v2 = moved[a_code]
+    distance = Point(v).distance(Point(v2)) * metres
+    if not 1 < distance < 30:
+        fail(f"the vertex moved {distance:.1f} m for a drag of 22 px at zoom 18")
+
+    # By keyboard: the next vertex in the list and back, one metre east with the button, and undone.
+    chosen = driver.execute_script("return window.geogrid.editor.chosen;")
+    select = driver.find_element(By.ID, "edit-vertex")
+    last = chosen == len(select.find_elements(By.TAG_NAME, "option")) - 1
+    select.send_keys(Keys.UP if last else Keys.DOWN)
+    WebDriverWait(driver, 5).until(lambda d: d.execute_script("return window.geogrid.editor.chosen;") != chosen)
+    select.send_keys(Keys.DOWN if last else Keys.UP)
+    WebDriverWait(driver, 5).until(lambda d: d.execute_script("return window.geogrid.editor.chosen;") == chosen)
+    driver.find_element(By.CSS_SELECTOR, "#edit-nudge button[data-dir='e']").send_keys(Keys.ENTER)
+    east = (editor_vertices(a_code) - vertex_set(before[a_code]["geometry"])).pop()
+    if east not in editor_vertices(b_code) or abs((east[0] - v2[0]) * metres * math.cos(math.radians(v2[1])) - 1) > 0.01 or abs(east[1] - v2[1]) > 1e-9:
+        fail(f"one metre east of {v2} by keyboard gave {east}")
+    undo.send_keys(Keys.ENTER)
+    if v2 not in editor_vertices(a_code) or v2 not in editor_vertices(b_code):
+        fail("undo did not take back the keyboard's move")
+    print(f"ok moved vertex: {distance:.1f} m in {a_code} and {b_code} alike; by keyboard a vertex chosen, moved 1 m east in both and undone")
+
+    # A vertex added on the edge the two grids share (toward u), by dragging its midpoint: it is in both.
+    counts = {c: len(editor_vertices(c)) for c in (a_code, b_code)}
+    mid = ((v2[0] + u[0]) / 2, (v2[1] + u[1]) / 2)
+    mp = pixel(mid)
+    drag(mp, (mp[0] + 4, mp[1] + 4))
+    added = {c: editor_vertices(c) - vertex_set(before[c]["geometry"]) - {v2} for c in (a_code, b_code)}
+    if any(len(editor_vertices(c)) != counts[c] + 1 or len(added[c]) != 1 for c in added) or added[a_code] != added[b_code]:
+        fail(f"a vertex dragged from the shared edge's midpoint: added {added}")
+    m = added[a_code].pop()
+
+    # shapely, independently: the two moved grids are valid, cover what they covered, and do not overlap.
+    new_shapes = {c: shape(driver.execute_script("return window.geogrid.editor.geometry(arguments[0]);", c)) for c in (a_code, b_code)}
+    old_union, new_union = shapes[a_code].union(shapes[b_code]), new_shapes[a_code].union(new_shapes[b_code])
+    if not all(g.is_valid for g in new_shapes.values()) or old_union.symmetric_difference(new_union).area > 1e-12 \
+            or new_shapes[a_code].intersection(new_shapes[b_code]).area > 1e-12:
+        fail("the edited grids are not seamless by shapely's measure")
+    print(f"ok added vertex {m} on the shared edge in both grids; shapely finds the pair valid, seamless and covering what it covered")
+    driver.save_screenshot(os.path.join(artefacts, "planner-vertices.png"))
+    tab_walk(driver, "planner (editing vertices)")
+
+    # The moved grids as a plan: checked (no error, none of overlap, gap or outside), the lists as the API has them.
+    previous = driver.find_element(By.ID, "plan").get_attribute("data-plan-id")
+    driver.find_element(By.ID, "edit-propose").send_keys(Keys.ENTER)
+    WebDriverWait(driver, 30).until(lambda d: d.find_element(By.ID, "plan").get_attribute("data-plan-id") != previous
+                                    and d.find_element(By.ID, "plan").get_attribute("data-checked") == "true")
+    edit_plan = int(driver.find_element(By.ID, "plan").get_attribute("data-plan-id"))
+    planned = sorted(g["properties"]["code"] for g in api(f"/plans/{edit_plan}", planner_token)["grids"]["features"])
+    if planned != sorted([a_code, b_code]):
+        fail(f"the plan holds {planned}, not the two moved grids")
+    check = api(f"/plans/{edit_plan}/check", planner_token)["findings"]
+    listed = driver.execute_script("return [...document.querySelectorAll('#findings li[data-kind]')].map(li => [li.dataset.kind, li.className]);")
+    if sorted(listed) != sorted([f["kind"], f["severity"]] for f in check) or any(f["severity"] == "error" for f in check):
+        fail(f"the moved boundary's findings: listed {listed}; the API says {[(f['kind'], f['severity']) for f in check]}")
+    driver.find_element(By.ID, "plan-apply").click()
+    WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "plan-done").get_attribute("data-status") in ("applied", "refused"))
+    if driver.find_element(By.ID, "plan-done").get_attribute("data-status") != "applied":
+        fail("the moved boundary was refused: " + driver.find_element(By.ID, "plan-done").text)
+    after = grids_where(f"community_code = '{community}'")
+    for c in (a_code, b_code):
+        vs = vertex_set(after[c]["geometry"])
+        if v in vs or v2 not in vs or m not in vs:
+            fail(f"grid {c} in force after apply does not have the moved and added vertices")
+
+    # The ground that changed hands: /locate and the rendered tiles put it in the grid that gained it.
+    gained = max(((a_code, shape(after[a_code]["geometry"]).intersection(shapes[b_code])), (b_code, shape(after[b_code]["geometry"]).intersection(shapes[a_code]))),
+                 key=lambda x: x[1].area)
+    piece = max(getattr(gained[1], "geoms", [gained[1]]), key=lambda g: g.area)
+    inner = polylabel(piece, tolerance=1e-8)
+    located = api(f"/locate?lon={inner.x:.9f}&lat={inner.y:.9f}")
+    if (located.get("grid") or {}).get("code") != gained[0]:
+        fail(f"/locate puts {inner} in {located.get('grid')}, not {gained[0]}, which gained it")
+    driver.execute_script("window.geogrid.map.jumpTo({center: [arguments[0], arguments[1]], zoom: 18});", inner.x, inner.y)
+    WebDriverWait(driver, 30, poll_frequency=0.25).until(lambda d: d.execute_script(
+        "const m = window.geogrid.map; if (!m.loaded()) return false; const q = m.project([arguments[0], arguments[1]]);"
+        "return m.queryRenderedFeatures(q, {layers: ['grids-fill']}).map(f => f.properties.code).includes(arguments[2]);", inner.x, inner.y, gained[0]))
+    print(f"ok plan {edit_plan} applied: the ground between the old and new vertex ({piece.area * metres * metres * math.cos(math.radians(v[1])):.0f} m²) "
+          f"is rendered and located in {gained[0]}")
+    driver.save_screenshot(os.path.join(artefacts, "planner-moved.png"))
+    # Readable at 1366×768: nothing in the side panel or the header runs wider than its box.
+    wide = driver.execute_script("return ['panel', 'search-results'].concat([]).map(id => document.getElementById(id)).concat([document.querySelector('header')])"
+                                 ".filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.id || e.tagName);")
+    if wide:
+        culprits = driver.execute_script(
+            "const p = document.getElementById('panel'), r = p.getBoundingClientRect();"
+            "return [...p.querySelectorAll('*')].filter(e => e.getClientRects().length && e.getBoundingClientRect().right + p.scrollLeft > r.left + p.clientWidth + 1)"
+            ".map(e => e.tagName + '#' + e.id + ' ' + e.textContent.slice(0, 40)).slice(0, 6);")
+        fail(f"at 1366×768 these run wider than their box: {wide}: {culprits}")
+    print("ok readable at 1366×768: the panel and the header fit their width")
 finally:
     driver.quit()
 print("ok all")

@@ -42,6 +42,9 @@
     showWho();
     if (catalogue) { fillCategories(); drawCases(); }
     if (state.who) showPlanner();
+    if (state.findings) showFindings(state.findings);
+    if (state.impact) showImpact(state.impact);
+    editor.render();
     if (state.lastPoint) await showSituation(state.lastPoint);
   }
 
@@ -262,6 +265,12 @@
     return state.who.scopes.some((scope) => grid.startsWith(scope));
   }
 
+  // A board control by what it does, not by the element: the case, and the stage it moves to (or its kind).
+  function controlKey(e) {
+    const li = e.closest('li[data-id]');
+    return li ? li.dataset.id + '/' + (e.dataset.to || e.className || e.tagName) : null;
+  }
+
   function drawCases() {
     document.getElementById('here').hidden = !mayReport();
     if (!catalogue) return;
@@ -278,6 +287,9 @@
     document.getElementById('board-count').textContent = '(' + number(list.length) + ')';
     document.getElementById('board-summary').textContent = t('board.summary', { red: number(counts.red), yellow: number(counts.yellow), green: number(counts.green) });
     const ol = document.getElementById('cases');
+    // The board is drawn anew at each event: a keyboard user's place and a note being typed are kept.
+    const notes = new Map([...ol.querySelectorAll('li[data-id]')].map((li) => [li.dataset.id, li.querySelector('.moves input')]).filter(([, input]) => input && input.value).map(([id, input]) => [id, input.value]));
+    const focused = ol.contains(document.activeElement) ? controlKey(document.activeElement) : null;
     ol.replaceChildren();
     for (const f of list.slice(0, 100)) {
       const p = f.properties;
@@ -299,6 +311,7 @@
         const box = document.createElement('div');
         box.className = 'moves';
         const note = document.createElement('input');
+        note.value = notes.get(String(f.id)) || '';
         note.placeholder = t('board.note');
         note.setAttribute('aria-label', t('board.note'));
         box.appendChild(note);
@@ -320,6 +333,10 @@
       li.appendChild(history);
       text.addEventListener('click', () => map.flyTo({ center: f.geometry.coordinates, zoom: 17 }));
       ol.appendChild(li);
+    }
+    if (focused) {
+      const again = [...ol.querySelectorAll('button, input')].find((e) => controlKey(e) === focused);
+      if (again) again.focus({ preventScroll: true });
     }
     document.getElementById('report').hidden = !(mayReport() && state.lastPoint);
   }
@@ -533,7 +550,26 @@
     add();
   }
 
+  // A finding's measures in the language in use; the server's English message where there are none (and as the
+  // item's title).
+  function findingDetail(f) {
+    if (f.area_m2 !== undefined) return t('finding.detail.area', { area: number(f.area_m2, 1) });
+    if (f.kind === 'cut_building') return t('finding.detail.cut', { id: f.building_id, to: f.goes_to || t('finding.nogrid') });
+    if (f.kind === 'size') {
+      const by = f.population !== undefined ? 'population' : 'households';
+      const values = { value: number(f[by]), by: t('finding.by.' + by), min: number(f.min), max: number(f.max) };
+      return t(f.min !== undefined ? 'finding.detail.below' : 'finding.detail.above', values);
+    }
+    if (f.kind === 'grid_count') return t('finding.detail.count', { count: number(f.count) });
+    if (f.kind === 'street_bounded') {
+      const share = new Intl.NumberFormat(state.lang, { style: 'percent', maximumFractionDigits: 0 }).format(f.share);
+      return t('finding.detail.street', { share: share, off: number(f.off_road_m) });
+    }
+    return state.lang === 'en' ? f.message : '';
+  }
+
   function showFindings(findings) {
+    state.findings = findings;
     const list = document.getElementById('findings');
     list.replaceChildren();
     for (const f of findings) {
@@ -541,7 +577,9 @@
       li.className = f.severity;
       li.dataset.kind = f.kind;
       const kind = t('finding.' + f.kind);
-      li.textContent = t('severity.' + f.severity) + ' · ' + (kind.startsWith('finding.') ? f.kind : kind) + ' · ' + f.grids.join(', ') + ': ' + f.message;
+      const detail = findingDetail(f);
+      li.textContent = t('severity.' + f.severity) + ' · ' + (kind.startsWith('finding.') ? f.kind : kind) + ' · ' + f.grids.join(', ') + (detail ? ': ' + detail : '');
+      li.title = f.message;
       list.appendChild(li);
     }
     if (findings.length === 0) listItem(list, t('plan.none'));
@@ -556,8 +594,15 @@
     });
   }
 
-  async function showImpact(id) {
+  async function loadImpact(id) {
     const [impact, moved] = await Promise.all([getJSON('/plans/' + id + '/impact'), getJSON('/plans/' + id + '/impact?f=geojson')]);
+    showImpact({ impact: impact, moved: moved });
+  }
+
+  // The impact as lists in the language in use (drawn again when it changes) and the moved buildings on the map.
+  function showImpact(shown) {
+    state.impact = shown;
+    const { impact, moved } = shown;
     document.getElementById('impact-summary').textContent = t('plan.moved', { buildings: number(impact.buildings_moved),
       households: number(impact.households_moved), population: number(impact.population_moved), cases: number(impact.cases.length) });
     const body = document.querySelector('#impact-grids tbody');
@@ -595,21 +640,45 @@
     document.getElementById('plan-apply').disabled = plan.status !== 'draft';
     const check = await getJSON('/plans/' + id + '/check');
     showFindings(check.findings);
-    await showImpact(id);
+    await loadImpact(id);
     document.getElementById('plan').dataset.checked = 'true';
   }
 
   async function uploadPlan() {
     const file = document.getElementById('plan-file').files[0];
     if (!file) return;
-    const title = document.getElementById('plan-name').value.trim();
+    await propose(await file.text(), document.getElementById('plan-name').value.trim());
+  }
+
+  // A proposal (an uploaded file's text, or the grids moved on the map) stored as a draft, then checked.
+  async function propose(text, title) {
     try {
-      const made = await send('POST', '/plans?assign_codes=true' + (title ? '&title=' + encodeURIComponent(title) : ''), await file.text(), 'application/geo+json');
+      const made = await send('POST', '/plans?assign_codes=true' + (title ? '&title=' + encodeURIComponent(title) : ''), text, 'application/geo+json');
       showError('');
       await openPlan(made.id);
       await listPlans();
+      return true;
     } catch (error) {
       showError(t('plan.uploadfailed', { detail: error.message }));
+      return false;
+    }
+  }
+
+  // The vertices moved on the map become a proposal like an uploaded one.
+  async function proposeEdit() {
+    const moved = editor.changed();
+    if (moved.length === 0) return;
+    const title = document.getElementById('plan-name').value.trim() || t('edit.plantitle', { codes: moved.join(', ') });
+    if (await propose(JSON.stringify(editor.proposal()), title)) editor.stop();
+  }
+
+  async function startEdit() {
+    const code = document.getElementById('edit-code').value.trim();
+    try {
+      await editor.start(code);
+      showError('');
+    } catch (error) {
+      showError(t('edit.failed', { detail: error.message }));
     }
   }
 
@@ -674,6 +743,7 @@
 
   function showPlanner() {
     document.getElementById('planner').hidden = !mayPlan();
+    if (!mayPlan()) editor.stop();
     if (!document.getElementById('plan-effective').value) document.getElementById('plan-effective').value = today();
     if (mayPlan()) listPlans().catch((error) => showError(t('panel.failed', { detail: error.message })));
   }
@@ -728,9 +798,15 @@
   });
   map.addControl(new maplibregl.NavigationControl());
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }));
-  map.on('click', (e) => showSituation(e.lngLat));
+  const editor = window.GeoGridEditor({ map: map, t: t, number: number, getJSON: getJSON, showError: showError, today: today });
+  // A click picks the grid to edit while the planner edits vertices; otherwise it shows the situation there.
+  map.on('click', (e) => {
+    if (!editor.picking && !editor.active) { showSituation(e.lngLat); return; }
+    editor.click(e).then(() => { editor.picking = false; showError(''); })
+      .catch((error) => showError(t('edit.failed', { detail: error.message })));
+  });
   // For scripts and tests: the map, the language and the strings in use.
-  window.geogrid = { map: map, get lang() { return state.lang; }, t: t, showSituation: showSituation, cases: cases,
+  window.geogrid = { map: map, get lang() { return state.lang; }, t: t, showSituation: showSituation, cases: cases, editor: editor,
     get ready() { return loaded && map.loaded(); } };
 
   document.getElementById('signin').addEventListener('submit', async (e) => {
@@ -764,6 +840,10 @@
   document.getElementById('report').addEventListener('submit', (e) => { e.preventDefault(); report(); });
   document.getElementById('plan-upload').addEventListener('click', uploadPlan);
   document.getElementById('plan-apply').addEventListener('click', applyPlan);
+  document.getElementById('edit-start').addEventListener('click', startEdit);
+  document.getElementById('edit-code').addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); startEdit(); } });
+  document.getElementById('edit-propose').addEventListener('click', proposeEdit);
+  document.getElementById('edit-cancel').addEventListener('click', () => editor.stop());
   document.getElementById('lang').addEventListener('click', () => {
     const next = state.lang === 'en' ? 'zh-CN' : 'en';
     const url = new URL(location.href);
