@@ -102,7 +102,10 @@ struct TileJSONAPI {
                 filter: .array([s("=="), get("level"), s("community")])),
             layer("resources", "circle", .resources, minzoom: 11, paint: [
                 ("circle-color", .array(typeMatch)), ("circle-radius", .array([s("interpolate"), .array([s("linear")]), .array([s("zoom")]), n(12), n(2), n(17), n(7)])),
-                ("circle-stroke-color", s("#ffffff")), ("circle-stroke-width", n(1)),
+                // Out of service: a red ring and faded, so a commander does not count on it.
+                ("circle-stroke-color", .array([s("match"), get("status"), s("out_of_service"), s("#d7191c"), s("#ffffff")])),
+                ("circle-stroke-width", .array([s("match"), get("status"), s("out_of_service"), n(2.5), n(1)])),
+                ("circle-opacity", .array([s("match"), get("status"), s("out_of_service"), n(0.45), n(1)])),
             ]),
             // Cases on top, coloured by their light (grey once closed), urgent ones larger.
             layer("incidents", "circle", .incidents, minzoom: Layer.incidents.minZoom, paint: [

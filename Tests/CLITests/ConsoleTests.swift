@@ -14,6 +14,14 @@ import Testing
         try DemoCity.build(from: Fixtures.demoCity.path, at: db)
         // A week of cases, some overdue, for the board, the overdue lists and the month's statistics.
         try DemoCity.addWeekOfCases(to: try GeoStore(path: db), count: 60)
+        // The hydrant nearest the map's first centre (the grids' middle) out of service, for the map and list to mark.
+        try GeoStore(path: db).write { db in
+            let s = try db.prepare("""
+                UPDATE resources SET status = 'out_of_service' WHERE id = (SELECT r.id FROM resources r, (SELECT Extent(geom) AS e FROM grids) g
+                WHERE r.type = 'hydrant' ORDER BY ST_Distance(r.geom, MakePoint((MbrMinX(g.e) + MbrMaxX(g.e)) / 2, (MbrMinY(g.e) + MbrMaxY(g.e)) / 2, 4326)) LIMIT 1)
+                """)
+            try s.step()
+        }
         let made = try runProcess(CLITests.executable, ["token", "create", "--db", db, "--role", "dispatcher", "--name", "centre"])
         #expect(made.status == 0, "\(made.stderr)")
         let token = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -118,6 +118,24 @@ try:
     if not nearest or lines != len(nearest):
         fail(f"{len(nearest)} nearest resources listed, {lines} lines drawn")
     print(f"ok clicked grid {shown} (as /locate and the rendered tile say); {len(nearest)} nearest resources listed and drawn")
+    # The access roads: the roads /around finds at the panel's point, highlighted (rendered) on the map.
+    where = driver.find_element(By.ID, "panel").get_attribute("data-at")
+    roads = {f["id"] for f in api(f"/around?{where}&radius=200")["features"] if f["properties"]["layer"] == "roads"}
+    drawn_roads = set(driver.execute_script("const s = window.geogrid.map.getSource('geogrid-access'); return s ? s._data.features.map(f => f.id) : [];"))
+    WebDriverWait(driver, 10, poll_frequency=0.25).until(lambda d: d.execute_script(
+        "return window.geogrid.map.loaded() && window.geogrid.map.queryRenderedFeatures({layers: ['geogrid-access']}).length > 0;"))
+    rendered_roads = set(driver.execute_script("return window.geogrid.map.queryRenderedFeatures({layers: ['geogrid-access']}).map(f => f.id);"))
+    if not roads or drawn_roads != roads or not rendered_roads <= roads:
+        fail(f"access roads: /around has {len(roads)}, the map's source {len(drawn_roads)}, rendered {len(rendered_roads)} not all among them")
+    # A hydrant out of service (the test marked the one nearest the map's centre): marked in the list and on the map.
+    listed_out = driver.execute_script("return [...document.querySelectorAll('#nearest li')].filter(li => li.dataset.status === 'out_of_service').map(li => li.textContent);")
+    if not listed_out or not all(window_text.endswith("out of service") for window_text in listed_out):
+        fail(f"no nearest resource marked out of service: {[li.text for li in nearest]}")
+    stroke = json.dumps(driver.execute_script("return window.geogrid.map.getPaintProperty('resources', 'circle-stroke-color');"))
+    rendered_out = driver.execute_script("return window.geogrid.map.queryRenderedFeatures({layers: ['resources']}).filter(f => f.properties.status === 'out_of_service').length;")
+    if "out_of_service" not in stroke or rendered_out == 0:
+        fail(f"the map does not mark resources out of service (stroke {stroke}, {rendered_out} rendered)")
+    print(f"ok access roads: {len(roads)} roads around highlighted as /around finds them; {len(listed_out)} resource out of service marked in the list and on the map")
     driver.save_screenshot(os.path.join(artefacts, "dispatcher-en.png"))
 
     # Sign in: the token's role is shown; a bad token is refused with a message.

@@ -128,15 +128,18 @@
     const list = document.getElementById('nearest');
     list.replaceChildren();
     for (const r of nearest.resources) {
-      listItem(list, t('panel.resource', {
+      listItem(list, t(r.name ? 'panel.resource' : 'panel.resource.unnamed', {
         type: t('resource.' + r.type) === 'resource.' + r.type ? r.type : t('resource.' + r.type),
         name: r.name || '',
         distance: number(r.distance_m),
         bearing: number(r.bearing_deg),
-      }));
+      }) + (r.status && r.status !== 'in_service' ? ' · ' + t('resource.out') : ''));
+      list.lastChild.dataset.status = r.status || '';
+      list.lastChild.dataset.id = r.id;
     }
     if (nearest.resources.length === 0) listItem(list, t('panel.none'));
     drawNearest(point, nearest.resources);
+    drawAccess(around.features.filter((f) => f.properties.layer === 'roads'));
 
     document.getElementById('around-buildings').textContent = number(summary.buildings.count);
     document.getElementById('around-households').textContent = number(summary.buildings.households);
@@ -150,8 +153,20 @@
       listItem(roads, t(values.width ? 'panel.road.width' : 'panel.road', values));
     }
     if (summary.roads.length === 0) listItem(roads, t('panel.none'));
-    document.getElementById('panel').dataset.gridCode = grid ? grid.code : '';
+    const panel = document.getElementById('panel');
+    panel.dataset.gridCode = grid ? grid.code : '';
+    panel.dataset.at = q;
     document.getElementById('report').hidden = !mayReport();
+  }
+
+  // The roads within the radius (the access a fire engine has), highlighted beneath the cases.
+  function drawAccess(roads) {
+    const data = { type: 'FeatureCollection', features: roads };
+    const source = map.getSource('geogrid-access');
+    if (source) { source.setData(data); return; }
+    map.addSource('geogrid-access', { type: 'geojson', data: data });
+    map.addLayer({ id: 'geogrid-access', type: 'line', source: 'geogrid-access',
+      paint: { 'line-color': '#f5b700', 'line-width': 6, 'line-opacity': 0.55 } }, map.getLayer('geogrid-cases') ? 'geogrid-cases' : undefined);
   }
 
   function drawNearest(point, resources) {
