@@ -67,6 +67,8 @@ public struct GeoGridServer: Sendable {
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: CORSMiddleware(allowed: configuration.corsOrigins))
         router.add(middleware: ProblemMiddleware())
+        let methods = RouteMethods()
+        router.add(middleware: MethodNotAllowedMiddleware(routes: methods))
         let auth = Auth(store: store, publicRead: configuration.publicRead)
         router.add(middleware: PublicReadMiddleware(auth: auth))
         QueryAPI(store: store, auth: auth).add(to: router)
@@ -87,6 +89,7 @@ public struct GeoGridServer: Sendable {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: metrics.prometheusText)))
         }
+        methods.load(router.routes)
         return router
     }
 

@@ -78,6 +78,10 @@ struct ServerTests {
             ("/search?q=katu&kind=street", 400, "kind must be among"),
             ("/search?q=katu&limit=51", 400, "limit must be a whole number"),
             ("/search?q=katu&where=1", 400, "unknown parameter where"),
+            ("/nearest?lon=24.9&lat=60.1&k=", 400, "k is empty"),
+            ("/around?lon=24.9&lat=60.1&radius=", 400, "radius is empty"),
+            ("/collections/buildings/items?limit=", 400, "limit is empty"),
+            ("/locate?lon=&lat=60.17", 400, "lon is empty"),
             ("/no/such/thing", 404, "no such resource"),
         ]
         for (path, status, detail) in cases {
@@ -89,6 +93,35 @@ struct ServerTests {
             #expect((problem["detail"] as? String)?.contains(detail) == true, "\(path): \(problem)")
             #expect(problem["instance"] as? String == path.split(separator: "?").first.map(String.init))
         }
+    }
+
+    /// A method the OpenAPI document does not declare for a path is a 405 whose `Allow` lists at least the
+    /// declared ones (the document is the oracle, the router's table the code under test); a path no route has
+    /// stays a 404, and so does a missing item under a declared method.
+    @Test func undeclaredMethodsGet405WithAllow() throws {
+        let (server, _, _) = try Self.demo.get()
+        let document = try json(curl("\(server.baseURL)/api").text)
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        let methods = ["get", "post", "put", "patch", "delete"]
+        var tried = 0
+        for (template, operations) in paths.sorted(by: { $0.key < $1.key }) {
+            let declared = Set(operations.keys.filter(methods.contains).map { $0.uppercased() })
+            // Every path parameter as a plain segment: the route is found by its shape, whatever the value.
+            let path = template.replacingOccurrences(of: #"\{[^}]+\}"#, with: "1", options: .regularExpression)
+            for method in methods.map({ $0.uppercased() }) where !declared.contains(method) {
+                let r = try curl(server.baseURL + path, method: method, headers: ["Content-Type": "application/json"], body: method == "GET" ? nil : "{}")
+                #expect(r.status == 405, "\(method) \(template): \(r.status)")
+                let allow = Set((r.headers["allow"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+                #expect(declared.isSubset(of: allow), "\(method) \(template): Allow \(allow), declared \(declared)")
+                #expect(r.headers["content-type"] == "application/problem+json", "\(method) \(template)")
+                tried += 1
+            }
+        }
+        #expect(tried > 50)
+        #expect(try curl(server.baseURL + "/no/such/thing", method: "DELETE").status == 404)
+        #expect(try curl(server.baseURL + "/collections/buildings/items/999999999").status == 404)
+        let head = try curl(server.baseURL + "/locate?lon=24.94&lat=60.17", method: "PUT", body: "{}")
+        #expect(head.status == 405 && head.headers["allow"] == "GET, HEAD")
     }
 
     /// `/search` answers what the core's search gives, as JSON a console can fly to.
