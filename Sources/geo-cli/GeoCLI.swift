@@ -9,7 +9,7 @@ struct GeoCLI: AsyncParsableCommand {
         abstract: "GeoGrid: grid-map store for emergency response.",
         discussion: "Built-in layers: \(Layer.builtIn.map(\.name).joined(separator: ", ")); a city adds its own with `geo-cli layer create`. The store is one SpatiaLite file that QGIS and GDAL open as is.",
         version: GeoGridInfo.version,
-        subcommands: [Init.self, Import.self, Export.self, Info.self, LayerCommand.self, TokenCommand.self, AuditCommand.self, IncidentCommand.self, PlanCommand.self, Demo.self, Locate.self, Nearest.self, Around.self, Serve.self]
+        subcommands: [Init.self, Import.self, Export.self, Info.self, LayerCommand.self, TokenCommand.self, AuditCommand.self, IncidentCommand.self, PlanCommand.self, Backup.self, Demo.self, Locate.self, Nearest.self, Around.self, Serve.self]
     )
 }
 
