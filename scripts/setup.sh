@@ -49,10 +49,11 @@ fi
 # Debian's headless Chromium (through /usr/bin/chromedriver: nothing is downloaded) for the console's tests.
 if [ "${1:-run}" = test ]; then
   venv=.venv-test
-  if ! "$venv/bin/python" -c "import mapbox_vector_tile, openapi_spec_validator, cql2, owslib, georeport, sseclient, selenium" >/dev/null 2>&1; then
-    echo "setup: installing the test clients (mapbox-vector-tile, openapi-spec-validator, cql2, OWSLib, georeport, sseclient-py, selenium) into $venv"
+  if ! "$venv/bin/python" -c "import mapbox_vector_tile, openapi_spec_validator, cql2, owslib, georeport, sseclient, selenium, schemathesis" >/dev/null 2>&1; then
+    echo "setup: installing the test clients (mapbox-vector-tile, openapi-spec-validator, cql2, OWSLib, georeport, sseclient-py, selenium, schemathesis) into $venv"
     [ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check "mapbox-vector-tile==2.2.0" "openapi-spec-validator==0.7.1" \
-      "cql2==0.6.0" "OWSLib==0.35.0" "georeport==0.3.1" "sseclient-py==1.8.0" "selenium==4.27.1"
+      "cql2==0.6.0" "OWSLib==0.35.0" "georeport==0.3.1" "sseclient-py==1.8.0" "selenium==4.27.1" \
+      "schemathesis==4.32.5"
   fi
 fi

@@ -60,14 +60,17 @@ struct EventsAPI {
             guard n.count == 4, n.allSatisfy({ $0?.isFinite == true }) else { throw Problem.badRequest("bbox must be four numbers: minlon,minlat,maxlon,maxlat") }
             filter.bbox = BBox(minX: n[0]!, minY: n[1]!, maxX: n[2]!, maxY: n[3]!)
         }
-        let resumeText = request.headers[HTTPField.Name("Last-Event-ID")!] ?? q.string("last_event_id")
-        var start = store.events.lastID
-        if let resumeText {
-            guard let id = Int64(resumeText.trimmingCharacters(in: .whitespaces)), id >= 0 else {
-                throw Problem.badRequest("Last-Event-ID must be an event id (a whole number), not \(resumeText)")
+        // The header (an EventSource reconnecting) wins over the parameter; each is checked when given.
+        func eventID(_ text: String?, _ name: String) throws -> Int64? {
+            guard let text else { return nil }
+            guard let id = Int64(text.trimmingCharacters(in: .whitespaces)), id >= 0 else {
+                throw Problem.badRequest("\(name) must be an event id (a whole number), not \(text)")
             }
-            start = id
+            return id
         }
+        let fromHeader = try eventID(request.headers[HTTPField.Name("Last-Event-ID")!], "Last-Event-ID")
+        let fromQuery = try eventID(q.string("last_event_id"), "last_event_id")
+        let start = fromHeader ?? fromQuery ?? store.events.lastID
         let hub = store.events, store = self.store, from = start, only = filter
         // Subscribed before the backlog is read, so nothing published in between is missed.
         let wakeups = hub.listen()

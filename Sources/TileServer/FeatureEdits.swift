@@ -168,8 +168,8 @@ struct FeatureEditsAPI {
         guard let token = try auth.token(request) else { throw Auth.unauthorized("the audit needs an admin token") }
         guard token.role == .admin else { throw Problem(.forbidden, "the audit is for admin tokens") }
         let q = Parameters(request)
-        let featureID = try q.integer("feature", in: 0...Int.max).map(Int64.init)
-        let tokenID = try q.integer("token", in: 0...Int.max).map(Int64.init)
+        let featureID = try q.integer("feature", in: 0...9_007_199_254_740_991).map(Int64.init)
+        let tokenID = try q.integer("token", in: 0...9_007_199_254_740_991).map(Int64.init)
         let entries = try store.audit(collection: q.string("collection"), featureID: featureID, tokenID: tokenID, since: q.string("since"),
             limit: try q.integer("limit", in: 1...100_000) ?? 1000)
         return .json(.object([("entries", .array(entries))]))

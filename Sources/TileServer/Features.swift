@@ -157,11 +157,11 @@ struct FeaturesAPI {
         }
         let selected = q.string("properties").map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
         let outCRS = try Self.crs(q, "crs")
+        let bboxCRS = try Self.crs(q, "bbox-crs")
         if let text = q.string("bbox") {
             let n = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
             guard n.count == 4, n.allSatisfy({ $0?.isFinite == true }) else { throw Problem.badRequest("bbox must be four numbers: minx,miny,maxx,maxy") }
             var (a, b) = (Position(n[0]!, n[1]!), Position(n[2]!, n[3]!))
-            let bboxCRS = try Self.crs(q, "bbox-crs")
             if bboxCRS.latFirst { (a, b) = (Position(a.lat, a.lon), Position(b.lat, b.lon)) }
             if bboxCRS.proj != "OGC:CRS84" && bboxCRS.proj != "EPSG:4326" && bboxCRS.proj != "EPSG:4490" {
                 do {
@@ -282,10 +282,13 @@ struct FeaturesAPI {
     /// `filter` in `filter-lang` (cql2-text by default, or cql2-json), its geometries in `filter-crs`; every property
     /// it names must be a queryable (400 otherwise, OGC API Features Part 3).
     func filter(_ q: Parameters, _ layer: Layer) throws -> CQL2? {
+        let language = q.string("filter-lang") ?? "cql2-text"
+        guard ["cql2-text", "cql2-json"].contains(language) else { throw Problem.badRequest("filter-lang must be cql2-text or cql2-json, not \(language)") }
+        let crs = try Self.crs(q, "filter-crs")
         guard let text = q.string("filter") else { return nil }
         var filter: CQL2
         do {
-            switch q.string("filter-lang") ?? "cql2-text" {
+            switch language {
             case "cql2-text": filter = try CQL2TextParser.parse(text)
             case "cql2-json": filter = try CQL2JSONParser.parse(text)
             case let other: throw Problem.badRequest("filter-lang must be cql2-text or cql2-json, not \(other)")
@@ -294,7 +297,6 @@ struct FeaturesAPI {
             throw Problem.badRequest(e.description)
         }
         for name in filter.properties { try checkProperty(name, layer, what: "filter") }
-        let crs = try Self.crs(q, "filter-crs")
         if crs.latFirst { filter = filter.mapGeometries { $0.mapPositions { Position($0.lat, $0.lon) } } }
         if crs.proj == "EPSG:3857" {
             let t = try ProjTransform(from: "EPSG:3857")

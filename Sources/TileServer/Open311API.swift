@@ -29,6 +29,19 @@ struct Open311API {
     func add(to router: Router<BasicRequestContext>) {
         router.get("open311/v2/:resource") { request, context in
             try answer(request, context.parameters.get("resource") ?? "") { name, format in
+                // The document gives every resource the requests' filters: a status is checked wherever it is given.
+                let q = Parameters(request)
+                for s in q.list("status") ?? [] where s != "open" && s != "closed" {
+                    throw Failure(.badRequest, "status is open or closed, not \(s)")
+                }
+                for id in (q.string("service_request_id") ?? "").split(separator: ",", omittingEmptySubsequences: false) where q.string("service_request_id") != nil {
+                    guard let n = Int64(id.trimmingCharacters(in: .whitespaces)), n > 0 else { throw Failure(.badRequest, "service_request_id is a list of request ids") }
+                }
+                for name in ["start_date", "end_date"] {
+                    if let text = q.string(name), Timestamp(iso8601: text) == nil {
+                        throw Failure(.badRequest, "\(name) must be a W3C datetime such as 2026-11-01T00:00:00Z")
+                    }
+                }
                 switch name {
                 case "discovery": return try discovery(request, format)
                 case "services": return try services(request, format)
@@ -81,6 +94,7 @@ struct Open311API {
             format = f
         }
         do {
+            if let empty = Parameters(request).emptyName { throw Failure(.badRequest, "\(empty) is empty: give it a value or leave it out") }
             let (root, items) = try body(name, format)
             return Self.respond(root: root, items, format, status: request.method == .post ? .created : .ok)
         } catch let f as Failure {

@@ -8,8 +8,10 @@ enum OpenAPIDocument {
         func param(_ name: String, _ where_: String, _ type: String, _ description: String, required: Bool = false, style: [(String, JSONValue)] = [],
             schema: [(String, JSONValue)] = []
         ) -> JSONValue {
-            .object([("name", s(name)), ("in", s(where_)), ("required", .bool(required)), ("description", s(description)),
-                ("schema", .object([("type", s(type))] + schema))] + style)
+            // A parameter given empty is a 400 (ParameterMiddleware): no string is empty.
+            let nonEmpty: [(String, JSONValue)] = type == "string" && !schema.contains { $0.0 == "minLength" } ? [("minLength", .number(1))] : []
+            return .object([("name", s(name)), ("in", s(where_)), ("required", .bool(required)), ("description", s(description)),
+                ("schema", .object([("type", s(type))] + nonEmpty + schema))] + style)
         }
         func range(_ lo: Double, _ hi: Double? = nil) -> [(String, JSONValue)] { [("minimum", .number(lo))] + (hi.map { [("maximum", .number($0))] } ?? []) }
         func oneOf(_ values: [String]) -> [(String, JSONValue)] { [("enum", .array(values.map(JSONValue.string)))] }
@@ -72,7 +74,8 @@ enum OpenAPIDocument {
         let code = JSONValue.object([("type", s("string")), ("minLength", .number(1))])
         let number = { (lo: Double, hi: Double) in JSONValue.object([("type", s("number")), ("minimum", .number(lo)), ("maximum", .number(hi))]) }
         let instant: [(String, JSONValue)] = [("format", s("date-time"))]
-        let dateOrInterval = #"^(\.\.|[0-9]{4}-[0-9]{2}-[0-9]{2}(T[^/]+)?)(/(\.\.|[0-9]{4}-[0-9]{2}-[0-9]{2}(T[^/]+)?))?$"#
+        // Months 01–12 and days 01–31, as the server reads them (a 31 in a 30-day month is still a 400).
+        let dateOrInterval = #"^(\.\.|DAY(T[^/]+)?)(/(\.\.|DAY(T[^/]+)?))?$"#.replacingOccurrences(of: "DAY", with: #"[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"#)
         let digits: [(String, JSONValue)] = [("pattern", s("^[0-9]+(,[0-9]+)*$"))]
         let box: [(String, JSONValue)] = [("pattern", s("^-?[0-9.]+,-?[0-9.]+,-?[0-9.]+,-?[0-9.]+$"))]
         // GeoReport answers (and errors) in the format its path names.
@@ -114,7 +117,7 @@ enum OpenAPIDocument {
             ("/collections", get("The collections", "getCollections", [], json)),
             ("/collections/{collectionId}", get("A collection", "describeCollection", [collectionId], json)),
             ("/collections/{collectionId}/items", merged(get("Features of a collection", "getFeatures", [
-                collectionId, param("bbox", "query", "string", "minx,miny,maxx,maxy", style: [("explode", .bool(false))]),
+                collectionId, param("bbox", "query", "string", "minx,miny,maxx,maxy", style: [("explode", .bool(false))], schema: box),
                 param("bbox-crs", "query", "string", "CRS of bbox (Part 2)", schema: oneOf(FeaturesAPI.crsList.map(\.uri))),
                 param("crs", "query", "string", "CRS of the response (Part 2)", schema: oneOf(FeaturesAPI.crsList.map(\.uri))),
                 param("limit", "query", "integer", "Default \(FeaturesAPI.defaultLimit)", schema: range(1, Double(FeaturesAPI.maxLimit))),
@@ -210,15 +213,18 @@ enum OpenAPIDocument {
                 schema: oneOf(["grid", "community", "street", "district", "department", "person"]))], json)),
             ("/incidents/stats", get("A period's figures per group", "getIncidentStats", [
                 param("period", "query", "string", "YYYY-MM (default this month), YYYY or YYYY-MM-DD/YYYY-MM-DD",
-                    schema: [("pattern", s("^[0-9]{4}(-[0-9]{2})?$|^[0-9]{4}-[0-9]{2}-[0-9]{2}/[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]),
+                    schema: [("pattern", s("^[1-9][0-9]{3}(-(0[1-9]|1[0-2]))?$|^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])/[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"))]),
                 param("by", "query", "string", "Default department", schema: oneOf(["department", "grid", "community", "street", "district", "category", "channel"])),
                 param("f", "query", "string", "json (default) or csv", schema: oneOf(["json", "csv"])),
-            ], json)),
+            ], .object([("description", s("The figures as JSON, or as CSV with f=csv")), ("content", .object([
+                ("application/json", .object([("schema", .object([("type", s("object"))]))])),
+                ("text/csv", .object([("schema", .object([("type", s("string"))]))])),
+            ]))]))),
             ("/incidents/catalogue", get("Categories, channels, departments, routing, workflow, deadlines and calendar in force", "getIncidentCatalogue", [], json)),
             ("/events", get("Live events of cases and plans (Server-Sent Events); Last-Event-ID resumes", "getEvents", [
                 param("kind", "query", "string", "\(EventsAPI.kinds.sorted().joined(separator: ", ")) (comma-separated)"),
                 param("area", "query", "string", "Grid, community, street or district code prefixes (comma-separated)"),
-                param("department", "query", "string", "Departments (comma-separated)"), param("bbox", "query", "string", "minlon,minlat,maxlon,maxlat"),
+                param("department", "query", "string", "Departments (comma-separated)"), param("bbox", "query", "string", "minlon,minlat,maxlon,maxlat", schema: box),
                 param("last_event_id", "query", "integer", "Resume after this event (as the Last-Event-ID header)", schema: range(0)),
                 param("Last-Event-ID", "header", "string", "Resume after this event"),
             ], response("An event stream", "text/event-stream"))),

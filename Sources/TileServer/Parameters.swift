@@ -22,6 +22,9 @@ struct Parameters {
         self.values = values
     }
 
+    /// The first parameter (by name) given with no value, if any.
+    var emptyName: String? { values.filter { $0.value.isEmpty }.keys.sorted().first }
+
     func string(_ name: String) -> String? { values[name].flatMap { $0.isEmpty ? nil : $0 } }
 
     /// A typed parameter's text: nil when absent, a 400 when given empty (`limit=` is a mistake, not a default).
@@ -100,5 +103,17 @@ extension Request {
             throw Problem(.contentTooLarge, "the body is larger than \(limit >> 20) MiB")
         }
         do { return try JSONParser.parse(Array(buffer.readableBytesView)) } catch { throw Problem.badRequest("the body is not JSON: \(error)") }
+    }
+}
+
+/// A query parameter given with no value (`?limit=`, `?bbox`) is a 400 naming it, on every route: an empty
+/// value is a client's mistake, never a way to ask for the default (leaving the parameter out is).
+struct ParameterMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // Open311 answers in its own error format (JSON or XML), so it checks there.
+        guard !request.uri.path.hasPrefix("/open311/") else { return try await next(request, context) }
+        let parameters = Parameters(request)
+        if let name = parameters.emptyName { throw Problem.badRequest("\(name) is empty: give it a value or leave it out") }
+        return try await next(request, context)
     }
 }

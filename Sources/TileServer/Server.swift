@@ -69,6 +69,7 @@ public struct GeoGridServer: Sendable {
         router.add(middleware: ProblemMiddleware())
         let methods = RouteMethods()
         router.add(middleware: MethodNotAllowedMiddleware(routes: methods))
+        router.add(middleware: ParameterMiddleware())
         let auth = Auth(store: store, publicRead: configuration.publicRead)
         router.add(middleware: PublicReadMiddleware(auth: auth))
         QueryAPI(store: store, auth: auth).add(to: router)

@@ -82,6 +82,9 @@ struct ServerTests {
             ("/around?lon=24.9&lat=60.1&radius=", 400, "radius is empty"),
             ("/collections/buildings/items?limit=", 400, "limit is empty"),
             ("/locate?lon=&lat=60.17", 400, "lon is empty"),
+            ("/incidents/stats?period=", 400, "period is empty"),
+            ("/plans?status=", 400, "status is empty"),
+            ("/collections/incidents/items?filter-lang=AAA", 400, "filter-lang must be cql2-text or cql2-json"),
             ("/no/such/thing", 404, "no such resource"),
         ]
         for (path, status, detail) in cases {
