@@ -77,6 +77,12 @@ extension GeoStore {
         guard rc == SQLITE_DONE, finished == SQLITE_OK else {
             throw StoreError("the backup stopped: \(String(cString: sqlite3_errstr(rc == SQLITE_DONE ? finished : rc)))")
         }
+        // The pages say WAL, as the store's do: the copy is made one self-contained file (a rollback journal),
+        // so that opening it to check it, or to read it, leaves no -wal or -shm beside it. GeoStore turns WAL on
+        // again when it opens the copy.
+        guard sqlite3_exec(dest, "PRAGMA journal_mode = DELETE", nil, nil, nil) == SQLITE_OK else {
+            throw StoreError("could not make the copy one file: \(String(cString: sqlite3_errmsg(dest)))")
+        }
     }
 
     /// fsync of a file or a folder (so that a rename in it is on disk too).
