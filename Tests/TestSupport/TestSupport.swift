@@ -149,3 +149,37 @@ public func which(_ program: String) -> String? {
 public func offCooperativePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { c in DispatchQueue.global().async { c.resume(with: Result { try body() }) } }
 }
+
+/// A task executor with threads of its own: an in-process server started with `Task(executorPreference:)` runs
+/// its structured work here, so that other suites' synchronous tests, which hold Swift's few cooperative
+/// threads (two on a two-core machine) for minutes, cannot keep it from starting or answering.
+public final class DedicatedExecutor: TaskExecutor, @unchecked Sendable {
+    private let condition = NSCondition()
+    private var jobs: [UnownedJob] = []
+
+    public init(threads: Int = 2, name: String = "dedicated-executor") {
+        for i in 0..<threads {
+            let thread = Thread { [unowned self] in self.loop() }
+            thread.name = "\(name)-\(i)"
+            thread.start()
+        }
+    }
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let unowned = UnownedJob(job)
+        condition.lock()
+        jobs.append(unowned)
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while jobs.isEmpty { condition.wait() }
+            let job = jobs.removeFirst()
+            condition.unlock()
+            job.runSynchronously(on: asUnownedTaskExecutor())
+        }
+    }
+}

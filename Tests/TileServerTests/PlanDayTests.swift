@@ -16,6 +16,7 @@ struct PlanDayTests {
     static let grid = "910091002001001"
     static let community = "910091002001"
     static let east = "910091002001002"
+    static let executor = DedicatedExecutor(name: "plan-day-server")
 
     @Test func aPlanDatedTomorrowTakesEffectWhenTheDayTurns() async throws {
         let dir = TemporaryDirectory()
@@ -43,7 +44,8 @@ struct PlanDayTests {
         let server = GeoGridServer(store: store, configuration: ServerConfiguration(host: "127.0.0.1", port: 0, tileCacheBytes: 16 << 20))
         let port = Mutex(0)
         let app = server.application(logger: Logger(label: "test")) { p in port.withLock { $0 = p } }
-        let running = Task { try await app.runService() }
+        // On threads of its own: under the whole suite, synchronous tests elsewhere may hold the cooperative ones.
+        let running = Task(executorPreference: Self.executor) { try await app.runService() }
         let clock = server.startIncidentClock()
         defer {
             clock.stop()
