@@ -545,11 +545,14 @@ try:
     WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "plan-done").get_attribute("data-status") in ("applied", "refused"))
     if driver.find_element(By.ID, "plan-done").get_attribute("data-status") != "applied":
         fail("the moved boundary was refused: " + driver.find_element(By.ID, "plan-done").text)
+    if api(f"/plans/{edit_plan}", planner_token)["status"] != "applied":
+        fail(f"the console said applied, but plan {edit_plan} is {api(f'/plans/{edit_plan}', planner_token)['status']}")
     after = grids_where(f"community_code = '{community}'")
     for c in (a_code, b_code):
         vs = vertex_set(after[c]["geometry"])
         if v in vs or v2 not in vs or m not in vs:
-            fail(f"grid {c} in force after apply does not have the moved and added vertices")
+            fail(f"grid {c} in force after apply: old vertex there {v in vs}, moved {v2} there {v2 in vs}, added {m} there {m in vs}; "
+                 f"{len(after)} grids in force on {day}, plan {api(f'/plans/{edit_plan}', planner_token)['status']}")
 
     # The ground that changed hands: /locate and the rendered tiles put it in the grid that gained it.
     gained = max(((a_code, shape(after[a_code]["geometry"]).intersection(shapes[b_code])), (b_code, shape(after[b_code]["geometry"]).intersection(shapes[a_code]))),

@@ -649,6 +649,11 @@
   }
 
   async function openPlan(id) {
+    // What was shown of another plan goes: its check, and its apply's outcome.
+    const done = document.getElementById('plan-done');
+    done.textContent = '';
+    delete done.dataset.status;
+    document.getElementById('plan').dataset.checked = 'false';
     plan = await getJSON('/plans/' + id);
     document.getElementById('plan').hidden = false;
     document.getElementById('plan').dataset.planId = id;
@@ -708,6 +713,7 @@
   async function applyPlan() {
     const effective = document.getElementById('plan-effective').value || today();
     const done = document.getElementById('plan-done');
+    delete done.dataset.status;
     try {
       const applied = await send('POST', '/plans/' + plan.id + '/apply', { effective: effective });
       done.textContent = t('plan.applied', { id: applied.id, effective: applied.effective });
