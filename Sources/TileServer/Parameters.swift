@@ -27,15 +27,8 @@ struct Parameters {
 
     func string(_ name: String) -> String? { values[name].flatMap { $0.isEmpty ? nil : $0 } }
 
-    /// A typed parameter's text: nil when absent, a 400 when given empty (`limit=` is a mistake, not a default).
-    func typed(_ name: String) throws -> String? {
-        guard let text = values[name] else { return nil }
-        guard !text.isEmpty else { throw Problem.badRequest("\(name) is empty: give it a value or leave it out") }
-        return text
-    }
-
     func number(_ name: String, in range: ClosedRange<Double>? = nil) throws -> Double? {
-        guard let text = try typed(name) else { return nil }
+        guard let text = string(name) else { return nil }
         guard let v = Double(text), v.isFinite else { throw Problem.badRequest("\(name) must be a number, not \"\(text)\"") }
         if let range, !range.contains(v) { throw Problem.badRequest("\(name) must be within \(Self.show(range.lowerBound))…\(Self.show(range.upperBound)), not \(text)") }
         return v
@@ -50,7 +43,7 @@ struct Parameters {
     }
 
     func integer(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
-        guard let text = try typed(name) else { return nil }
+        guard let text = string(name) else { return nil }
         guard let v = Int(text), range.contains(v) else {
             throw Problem.badRequest("\(name) must be a whole number within \(range.lowerBound)…\(range.upperBound), not \"\(text)\"")
         }
