@@ -17,7 +17,13 @@ struct GlyphsAPI {
                 throw Problem(.notFound, "glyph ranges are /fonts/{fontstack}/{start}-{start+255}.pbf with start a multiple of 256")
             }
             let fonts = stack.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            let installed = fonts.filter { FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent($0)) }
+            // A font is a folder directly in `folder`, named plainly: no "/", no "..", so a font stack never
+            // reaches another file of the machine.
+            let installed = fonts.filter { font in
+                var isFolder: ObjCBool = false
+                return !font.isEmpty && !font.contains("/") && !font.contains("\\") && font != "." && font != ".."
+                    && FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent(font), isDirectory: &isFolder) && isFolder.boolValue
+            }
             guard let font = installed.first else {
                 throw Problem(.notFound, "no font of \"\(stack)\" in \(folder) (scripts/setup.sh makes DejaVu Sans and DejaVu Sans Bold)")
             }
