@@ -17,7 +17,8 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 db="$work/demo.sqlite"
 .build/release/geo-cli demo --no-cases --db "$db" >/dev/null
 token=$(.build/release/geo-cli token create --db "$db" --role admin --name bench 2>/dev/null)
-.build/release/geo-cli serve --db "$db" --port 18490 --log-level warning > "$work/serve.out" &
+# One token sends the whole load: no per-token rate limit.
+.build/release/geo-cli serve --db "$db" --port 18490 --log-level warning --rate-limit 0 > "$work/serve.out" &
 for _ in $(seq 100); do grep -q serving "$work/serve.out" 2>/dev/null && break; sleep 0.2; done
 before=$(sqlite3 "$db" "SELECT count(*) FROM resources")
 out=$(BENCH_TOKEN="$token" wrk -t2 -c16 -d"${secs}s" -s benchmarks/post-feature.lua http://127.0.0.1:18490)

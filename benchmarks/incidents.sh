@@ -23,7 +23,8 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 db="$work/demo.sqlite"
 $cli demo --no-cases --db "$db" >/dev/null
 token=$($cli token create --db "$db" --role dispatcher --name bench 2>/dev/null)
-$cli serve --db "$db" --port 18491 --log-level warning > "$work/serve.out" &
+# One token sends the whole load: no per-token rate limit.
+$cli serve --db "$db" --port 18491 --log-level warning --rate-limit 0 > "$work/serve.out" &
 for _ in $(seq 100); do grep -q serving "$work/serve.out" 2>/dev/null && break; sleep 0.2; done
 
 .venv-test/bin/python benchmarks/sse-latency.py http://127.0.0.1:18491/events "$((secs + 2))" > "$work/sse.out" &

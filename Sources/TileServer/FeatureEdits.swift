@@ -12,8 +12,8 @@ struct FeatureEditsAPI {
     let store: GeoStore
     let auth: Auth
     let features: FeaturesAPI
-    /// The largest body taken (a FeatureCollection of many features fits; more is a 413).
-    static let maxBody = 64 << 20
+    /// The largest body taken (ServerLimits.maxBodyBytes): more is a 413.
+    let maxBody: Int
 
     func add(to router: Router<BasicRequestContext>) {
         router.post("collections/:id/items") { request, context in try await create(request, context) }
@@ -33,20 +33,14 @@ struct FeatureEditsAPI {
     }
 
     func body(_ request: Request) async throws -> JSONValue {
-        var request = request
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: Self.maxBody)
-        } catch {
-            throw Problem(.contentTooLarge, "the body is larger than \(Self.maxBody >> 20) MiB")
-        }
         if let type = request.headers[.contentType]?.lowercased(), !(type.hasPrefix("application/geo+json") || type.hasPrefix("application/json")
             || type.hasPrefix("application/merge-patch+json"))
         {
             throw Problem(.unsupportedMediaType, "send GeoJSON (application/geo+json) or a merge patch (application/merge-patch+json), not \(type)")
         }
+        let bytes = try await request.body(upTo: maxBody)
         do {
-            return try JSONParser.parse(Array(buffer.readableBytesView))
+            return try JSONParser.parse(bytes)
         } catch {
             throw Problem.badRequest("the body is not JSON: \(error)")
         }

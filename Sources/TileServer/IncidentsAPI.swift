@@ -11,7 +11,8 @@ struct IncidentsAPI {
     let store: GeoStore
     let auth: Auth
     let desk: IncidentDesk
-    static let maxBody = 1 << 20
+    /// The largest body taken (ServerLimits.maxBodyBytes).
+    let maxBody: Int
     static let maxLimit = 100_000
 
     func add(to router: Router<BasicRequestContext>) {
@@ -42,7 +43,7 @@ struct IncidentsAPI {
         return id
     }
 
-    func body(_ request: Request) async throws -> JSONValue { try await request.json(upTo: Self.maxBody) }
+    func body(_ request: Request) async throws -> JSONValue { try await request.json(upTo: maxBody) }
 
     /// The `crs` query parameter for positions sent (wgs84 by default; gcj02, bd09).
     static func crs(_ request: Request) throws -> MapCRS {

@@ -13,6 +13,8 @@ struct Open311API {
     let store: GeoStore
     let auth: Auth
     let desk: IncidentDesk
+    /// The largest body taken (ServerLimits.maxBodyBytes).
+    let maxBody: Int
     static let spec = "http://wiki.open311.org/GeoReport_v2"
 
     enum Format: String { case json, xml }
@@ -51,13 +53,15 @@ struct Open311API {
             }
         }
         router.post("open311/v2/:resource") { request, context in
-            let body = try await Self.collect(request)
+            // A body too large or cut short is answered in GeoReport's format, as every other failure.
+            let body: Result<[UInt8], Problem>
+            do { body = .success(try await request.body(upTo: self.maxBody)) } catch let p as Problem { body = .failure(p) }
             let resource = context.parameters.get("resource") ?? "", api = self
             // A report waits for its group commit: on the writers' threads, as every write route.
             return try await BlockingPool.shared.run {
                 try api.answer(request, resource) { name, format in
                     guard name == "requests" else { throw Failure(.methodNotAllowed, "only requests take a POST") }
-                    return try api.create(request, body, format)
+                    return try api.create(request, try body.get(), format)
                 }
             }
         }
@@ -73,11 +77,6 @@ struct Open311API {
                 return (Self.requestsRoot, found)
             }
         }
-    }
-
-    static func collect(_ request: Request) async throws -> [UInt8] {
-        var request = request
-        do { return Array(try await request.collectBody(upTo: 1 << 20).readableBytesView) } catch { return [] }
     }
 
     static let requestsRoot = ("service_requests", "request")

@@ -23,8 +23,8 @@ enum OpenAPIDocument {
             let error = errors ?? problem
             return .object([("get", .object([
                 ("summary", s(summary)), ("operationId", s(id)), ("parameters", .array(params)),
-                // 401: a token that is not valid, or none with --public-read none.
-                ("responses", .object([("200", ok)] + extra + [("400", error), ("401", error), ("404", error)])),
+                // 401: a token that is not valid, or none with --public-read none; 429: a token past its rate.
+                ("responses", .object([("200", ok)] + extra + [("400", error), ("401", error), ("404", error), ("429", error)])),
             ]))])
         }
         /// A write operation (Part 4): a bearer token, a JSON body, and the answers it may give.
@@ -37,7 +37,7 @@ enum OpenAPIDocument {
             if let body {
                 op.append(("requestBody", .object([("required", .bool(true)), ("content", .object([(body.type, .object([("schema", body.schema)]))]))])))
             }
-            op.append(("responses", .object([ok] + (["400", "401", "403", "404", "412", "413", "415", "422"] + also).sorted().map { ($0, problem) })))
+            op.append(("responses", .object([ok] + (["400", "401", "403", "404", "408", "412", "413", "415", "422", "429"] + also).sorted().map { ($0, problem) })))
             return .object(op)
         }
         let collectionId = param("collectionId", "path", "string", "A layer", required: true, schema: oneOf(layers.map(\.name)))

@@ -90,12 +90,8 @@ extension Request {
         if let type = headers[.contentType]?.lowercased(), !(type.hasPrefix("application/geo+json") || type.hasPrefix("application/json")) {
             throw Problem(.unsupportedMediaType, "send JSON (application/json or application/geo+json), not \(type)")
         }
-        var request = self
-        let buffer: ByteBuffer
-        do { buffer = try await request.collectBody(upTo: limit) } catch {
-            throw Problem(.contentTooLarge, "the body is larger than \(limit >> 20) MiB")
-        }
-        do { return try JSONParser.parse(Array(buffer.readableBytesView)) } catch { throw Problem.badRequest("the body is not JSON: \(error)") }
+        let bytes = try await body(upTo: limit)
+        do { return try JSONParser.parse(bytes) } catch { throw Problem.badRequest("the body is not JSON: \(error)") }
     }
 }
 

@@ -12,7 +12,8 @@ import Hummingbird
 struct PlansAPI {
     let store: GeoStore
     let auth: Auth
-    static let maxBody = 16 << 20
+    /// The largest body taken (ServerLimits.maxBodyBytes).
+    let maxBody: Int
 
     var desk: PlanDesk { PlanDesk(store: store) }
 
@@ -48,7 +49,7 @@ struct PlansAPI {
         return id
     }
 
-    func body(_ request: Request) async throws -> JSONValue { try await request.json(upTo: Self.maxBody) }
+    func body(_ request: Request) async throws -> JSONValue { try await request.json(upTo: maxBody) }
 
     func personal(_ plan: Plan, _ token: Token?) -> Bool {
         token != nil && !plan.communities.isEmpty && plan.communities.allSatisfy { Access.seesPersonal(token, codes: [$0]) }

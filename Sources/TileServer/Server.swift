@@ -1,6 +1,8 @@
 import Foundation
 import GeoGrid
 import Hummingbird
+import HummingbirdCore
+import NIOCore
 import Logging
 import Synchronization
 
@@ -20,6 +22,8 @@ public struct ServerConfiguration: Sendable {
     /// Whether anonymous callers may read (everything but personal fields); false: every route but /health
     /// needs a token.
     public var publicRead = true
+    /// Body sizes, rate limits and timeouts.
+    public var limits = ServerLimits()
 
     public init(host: String = "127.0.0.1", port: Int = 8080, corsOrigins: [String] = ["*"], tileCacheBytes: Int = 256 << 20,
         mapAssets: String = "var/maplibre", glyphs: String = "var/glyphs"
@@ -67,6 +71,10 @@ public struct GeoGridServer: Sendable {
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: CORSMiddleware(allowed: configuration.corsOrigins))
         router.add(middleware: ProblemMiddleware())
+        if configuration.limits.requestsPerSecond > 0 {
+            let limits = configuration.limits
+            router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(rate: limits.requestsPerSecond, burst: limits.effectiveBurst)))
+        }
         let methods = RouteMethods()
         router.add(middleware: MethodNotAllowedMiddleware(routes: methods))
         router.add(middleware: ParameterMiddleware())
@@ -79,11 +87,12 @@ public struct GeoGridServer: Sendable {
         GlyphsAPI(folder: configuration.glyphs).add(to: router)
         let features = FeaturesAPI(store: store, auth: auth)
         features.add(to: router)
-        FeatureEditsAPI(store: store, auth: auth, features: features).add(to: router)
-        IncidentsAPI(store: store, auth: auth, desk: desk).add(to: router)
+        let maxBody = configuration.limits.maxBodyBytes
+        FeatureEditsAPI(store: store, auth: auth, features: features, maxBody: maxBody).add(to: router)
+        IncidentsAPI(store: store, auth: auth, desk: desk, maxBody: maxBody).add(to: router)
         EventsAPI(store: store, auth: auth).add(to: router)
-        PlansAPI(store: store, auth: auth).add(to: router)
-        Open311API(store: store, auth: auth, desk: desk).add(to: router)
+        PlansAPI(store: store, auth: auth, maxBody: maxBody).add(to: router)
+        Open311API(store: store, auth: auth, desk: desk, maxBody: maxBody).add(to: router)
         TileAPI(store: store, cache: tiles, metrics: metrics).add(to: router)
         router.get("health") { _, _ in try health() }
         router.get("metrics") { _, _ in
@@ -175,8 +184,13 @@ public struct GeoGridServer: Sendable {
 
     /// The application, listening where the configuration says; `onRunning` gets the bound port.
     public func application(logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        Application(
+        let limits = configuration.limits
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ConnectionGuard(seconds: limits.requestTimeout)],
+            idleTimeout: limits.idleTimeout > 0 ? .nanoseconds(Int64(limits.idleTimeout * 1e9)) : nil)
+        return Application(
             router: router(),
+            server: .http1(configuration: http1),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "GeoGrid/\(GeoGridInfo.version)"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger)

@@ -25,12 +25,24 @@ struct Serve: AsyncParsableCommand {
     var watchSeconds = 2.0
     @Option(help: "Anonymous reads: all (everything but personal fields; the default) or none (every route but /health needs a token).")
     var publicRead = "all"
+    @Option(help: "The largest request body taken, in MiB (edits, plans, cases); more is a 413.") var maxBodyMib = 32
+    @Option(help: "Requests per second each token may make, sustained; more is a 429 with Retry-After. 0 for no limit.")
+    var rateLimit = 100.0
+    @Option(help: "How many requests a token may make at once, ahead of --rate-limit (default: twice the rate).") var rateBurst: Int?
+    @Option(help: "Seconds a connection may wait for its next request, or take to send its head, before it is closed; 0 for no limit.")
+    var idleTimeout = 60.0
+    @Option(help: "Seconds a request's body may take to arrive after its head (then 408); 0 for no limit.") var requestTimeout = 60.0
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         guard (0...65_536).contains(tileCacheMib) else { throw ValidationError("--tile-cache-mib must be 0 (no cache) to 65536") }
         guard publicRead == "all" || publicRead == "none" else { throw ValidationError("--public-read must be all or none") }
         guard watchSeconds >= 0 && watchSeconds.isFinite else { throw ValidationError("--watch-seconds must be 0 (no checks) or more") }
+        guard (1...4096).contains(maxBodyMib) else { throw ValidationError("--max-body-mib must be 1 to 4096") }
+        guard rateLimit >= 0 && rateLimit.isFinite else { throw ValidationError("--rate-limit must be 0 (no limit) or more requests a second") }
+        if let rateBurst, rateBurst < 1 { throw ValidationError("--rate-burst must be 1 or more") }
+        guard idleTimeout >= 0 && idleTimeout.isFinite else { throw ValidationError("--idle-timeout must be 0 (no limit) or more seconds") }
+        guard requestTimeout >= 0 && requestTimeout.isFinite else { throw ValidationError("--request-timeout must be 0 (no limit) or more seconds") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
     }
 
@@ -45,6 +57,11 @@ struct Serve: AsyncParsableCommand {
         let origins = corsOrigins.contains("none") ? [] : corsOrigins
         var configuration = ServerConfiguration(host: host, port: port, corsOrigins: origins, tileCacheBytes: tileCacheMib << 20, mapAssets: mapAssets, glyphs: glyphs)
         configuration.publicRead = publicRead == "all"
+        configuration.limits.maxBodyBytes = maxBodyMib << 20
+        configuration.limits.requestsPerSecond = rateLimit
+        configuration.limits.burst = rateBurst ?? 0
+        configuration.limits.idleTimeout = idleTimeout
+        configuration.limits.requestTimeout = requestTimeout
         let server = GeoGridServer(store: store, configuration: configuration)
         let host = self.host, db = self.store.db
         let app = server.application(logger: logger) { port in

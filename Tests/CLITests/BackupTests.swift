@@ -14,7 +14,8 @@ import Testing
         let made = try runProcess(CLITests.executable, ["token", "create", "--db", db, "--role", "dispatcher"])
         let token = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let extent = try #require(try GeoStore(path: db).shapeIndex(.communities).extent)
-        let server = try RunningServer(db: db)
+        // One token sends the whole burst: no per-token rate limit.
+        let server = try RunningServer(db: db, arguments: ["--rate-limit", "0"])
         let acks = dir.path("acks.jsonl"), copy = dir.path("backup.sqlite")
         let python = try #require(venvPython)
         let burst = Process()

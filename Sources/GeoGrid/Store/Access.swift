@@ -102,7 +102,8 @@ extension GeoStore {
         return token
     }
 
-    static func tokenHash(_ secret: String) -> String {
+    /// The SHA-256 of a secret, as stored (and as the server keys its rate limits by).
+    public static func tokenHash(_ secret: String) -> String {
         Hex.string(SHA256.hash(data: Data(secret.utf8)))
     }
 
