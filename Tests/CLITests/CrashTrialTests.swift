@@ -96,6 +96,27 @@ import Testing
         return (p.terminationReason == .exit && p.terminationStatus == 0, p.terminationStatus)
     }
 
+    /// Serves `db`, runs a client script against it (its arguments after the base URL), waits until the log at
+    /// `log` holds `wanted` acknowledgements (`acknowledged` counts them), and SIGKILLs the server, then the client.
+    static func killServer(_ db: String, client script: String, _ arguments: [String], log: String, wanted: Int,
+        acknowledged: ([[String: Any]]) -> Int
+    ) throws {
+        // One token sends everything: no per-token rate limit.
+        let server = try RunningServer(db: db, arguments: ["--rate-limit", "0", "--watch-seconds", "0"])
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: try #require(venvPython))
+        client.arguments = [Fixtures.repository.appendingPathComponent("Tests/Scripts/\(script)").path, server.baseURL] + arguments
+        client.standardOutput = FileHandle.nullDevice
+        client.standardError = FileHandle.nullDevice
+        try client.run()
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline && acknowledged(lines(log)) < wanted { usleep(2_000) }
+        kill(server.process.processIdentifier, SIGKILL)
+        server.process.waitUntilExit()
+        kill(client.processIdentifier, SIGKILL)
+        client.waitUntilExit()
+    }
+
     // MARK: An import
 
     @Test func killedImportsLeaveAllOrNothing() async throws {
@@ -204,28 +225,13 @@ import Testing
         let extent = try #require(try GeoStore(path: base).shapeIndex(.communities).extent)
         let box = [extent.minX, extent.minY, extent.maxX, extent.maxY].map { String($0) }
         let baseMax = Int(try Self.sql(base, "SELECT coalesce(max(id), 0) FROM incidents")[0])!
-        let python = try #require(venvPython)
         try await withTaskExecutorPreference(Self.executor) {
             var rng = SeededRandom(seed: 17)
             for trial in 0..<Self.trials {
                 let db = try Self.copy(base, dir, trial)
-                // One token sends the whole burst: no per-token rate limit.
-                let server = try RunningServer(db: db, arguments: ["--rate-limit", "0", "--watch-seconds", "0"])
                 let acks = dir.path("acks-\(trial).jsonl")
-                let burst = Process()
-                burst.executableURL = URL(fileURLWithPath: python)
-                burst.arguments = [Fixtures.repository.appendingPathComponent("Tests/Scripts/report-burst.py").path, server.baseURL, token, "1000000", "16", acks]
-                    + box + ["\(trial + 1)"]
-                burst.standardOutput = FileHandle.nullDevice
-                burst.standardError = FileHandle.nullDevice
-                try burst.run()
                 let wanted = Int(rng.next(in: 20...400))
-                let deadline = Date().addingTimeInterval(60)
-                while Date() < deadline && Self.lines(acks).count < wanted { usleep(2_000) }
-                kill(server.process.processIdentifier, SIGKILL)
-                server.process.waitUntilExit()
-                kill(burst.processIdentifier, SIGKILL)
-                burst.waitUntilExit()
+                try Self.killServer(db, client: "report-burst.py", [token, "1000000", "16", acks] + box + ["\(trial + 1)"], log: acks, wanted: wanted) { $0.count }
                 let acknowledged = Self.lines(acks)
                 #expect(acknowledged.count >= wanted, "trial \(trial)")
                 // Every acknowledged report exactly once, under the id it was acknowledged with.
@@ -243,7 +249,6 @@ import Testing
                 let audited = try Self.sql(db, "SELECT feature_id FROM geogrid_audit WHERE collection = 'incidents' AND operation = 'report' AND feature_id > \(baseMax) ORDER BY feature_id")
                 #expect(audited == rows.map { String($0.split(separator: "|")[0]) }.sorted { Int($0)! < Int($1)! }, "trial \(trial)")
                 try Self.checkStore(db, trial: trial)
-                _ = server
                 try? FileManager.default.removeItem(atPath: db)
             }
         }
@@ -257,26 +262,15 @@ import Testing
         let token = try Self.token(base, "planner")
         let extent = try #require(try GeoStore(path: base).shapeIndex(.communities).extent)
         let box = [extent.minX, extent.minY, extent.maxX, extent.maxY].map { String($0) }
-        let python = try #require(venvPython)
         try await withTaskExecutorPreference(Self.executor) {
             var rng = SeededRandom(seed: 19)
             for trial in 0..<Self.trials {
                 let db = try Self.copy(base, dir, trial)
-                let server = try RunningServer(db: db, arguments: ["--rate-limit", "0", "--watch-seconds", "0"])
                 let log = dir.path("edits-\(trial).jsonl")
-                let flurry = Process()
-                flurry.executableURL = URL(fileURLWithPath: python)
-                flurry.arguments = [Fixtures.repository.appendingPathComponent("Tests/Scripts/edit-flurry.py").path, server.baseURL, token, "8", log, "\(trial + 1)"] + box
-                flurry.standardOutput = FileHandle.nullDevice
-                flurry.standardError = FileHandle.nullDevice
-                try flurry.run()
                 let wanted = Int(rng.next(in: 20...300))
-                let deadline = Date().addingTimeInterval(60)
-                while Date() < deadline && Self.lines(log).filter({ $0["kind"] as? String == "ack" }).count < wanted { usleep(2_000) }
-                kill(server.process.processIdentifier, SIGKILL)
-                server.process.waitUntilExit()
-                kill(flurry.processIdentifier, SIGKILL)
-                flurry.waitUntilExit()
+                try Self.killServer(db, client: "edit-flurry.py", [token, "8", log, "\(trial + 1)"] + box, log: log, wanted: wanted) {
+                    $0.filter { $0["kind"] as? String == "ack" }.count
+                }
                 let entries = Self.lines(log)
                 #expect(!entries.contains { $0["kind"] as? String == "refused" }, "trial \(trial): \(entries.filter { $0["kind"] as? String == "refused" })")
                 let acks = entries.filter { $0["kind"] as? String == "ack" }
@@ -328,7 +322,6 @@ import Testing
                     }
                 }
                 try Self.checkStore(db, trial: trial)
-                _ = server
                 try? FileManager.default.removeItem(atPath: db)
             }
         }
