@@ -102,6 +102,9 @@ struct Open311API {
             return Self.error(Failure(p.status, p.detail), format)
         } catch let e as EditError {
             return Self.error(Failure(Problem.from(e).status, e.message), format)
+        } catch let e as SQLiteError where e.isDiskFull || e.isIOError {
+            let p = Problem.storage(e)
+            return Self.error(Failure(p.status, p.detail), format)
         }
     }
 

@@ -39,6 +39,11 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     }
 }
 
+extension HTTPResponse.Status {
+    /// RFC 4918 §11.5, which HTTPTypes does not name.
+    static let insufficientStorage = HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
+}
+
 extension Problem {
     /// The store's refusals of a write as problems: 401, 403, 404, 409 (with the stage and what it allows),
     /// 412, 422.
@@ -55,6 +60,14 @@ extension Problem {
             if let allowed = e.allowed { p.members.append(("allowed", .array(allowed.map(JSONValue.string)))) }
             return p
         }
+    }
+
+    /// A write the disk could not take: 507 when it is full, 503 for another I/O error. Either way the
+    /// transaction was rolled back, so nothing of the request was written and it can be sent again.
+    static func storage(_ error: SQLiteError) -> Problem {
+        error.isDiskFull
+            ? Problem(.insufficientStorage, "the disk of the store is full: nothing of this request was written; send it again once space is freed")
+            : Problem(.serviceUnavailable, "the store could not write to its disk (an I/O error): nothing of this request was written; send it again later")
     }
 
     /// Runs a write, turning the store's refusals into problems.
@@ -76,6 +89,9 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             var response = Problem.response(status: error.status, title: error.status.reasonPhrase, detail: detail, instance: request.uri.path)
             for field in error.headers { response.headers.append(field) }
             return response
+        } catch let error as SQLiteError where error.isDiskFull || error.isIOError {
+            context.logger.error("the store could not write", metadata: ["path": .string(request.uri.path), "error": .string("\(error)")])
+            return try Problem.storage(error).response(from: request, context: context)
         } catch let error as any HTTPResponseError {
             return Problem.response(status: error.status, title: error.status.reasonPhrase, detail: "\(error)", instance: request.uri.path)
         } catch {

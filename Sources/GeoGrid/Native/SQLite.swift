@@ -8,8 +8,13 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var sql: String?
     public var description: String {
-        "SQLite error \(code): \(message)" + (sql.map { " (in: \($0.prefix(200)))" } ?? "")
+        let plain = "SQLite error \(code): \(message)" + (sql.map { " (in: \($0.prefix(200)))" } ?? "")
+        return isDiskFull ? "the disk of the store is full: nothing of this write was made; free space and try again (\(plain))" : plain
     }
+    /// SQLITE_FULL: the disk (or the file system's quota) has no room; the transaction was rolled back.
+    public var isDiskFull: Bool { code & 0xFF == SQLITE_FULL }
+    /// SQLITE_IOERR and its extended codes: the operating system refused a read, write or sync.
+    public var isIOError: Bool { code & 0xFF == SQLITE_IOERR }
     /// SQLITE_CONSTRAINT and its extended codes: a UNIQUE, NOT NULL or CHECK rule said no.
     public var isConstraint: Bool { code & 0xFF == SQLITE_CONSTRAINT }
 }
