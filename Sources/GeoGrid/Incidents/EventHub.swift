@@ -28,7 +28,10 @@ public final class EventHub: Sendable {
         var primed = false
     }
     private let state = Mutex(State())
-    static let keep = 20_000
+    /// Events kept in memory: enough for listeners a moment behind (a second at 2,000 reports/s); a listener
+    /// further behind, or resuming, reads from the store by id. Each holds its text and its parse (some KiB):
+    /// 20,000 of them were 100 MB, filled over minutes, which the mixed load's memory criterion caught.
+    static let keep = 2_048
 
     /// The id of the newest event published (or in the store when the hub was primed).
     public var lastID: Int64 { state.withLock { $0.lastID } }
