@@ -47,6 +47,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        Allocator.boundArenasForService()  // before the threads that build the indexes allocate
         let store = try GeoStore(path: self.store.db)
         var logger = Logger(label: "geogrid")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
