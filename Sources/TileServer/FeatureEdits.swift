@@ -122,7 +122,7 @@ struct FeatureEditsAPI {
         let token = try auth.writer(request)
         let json = try await body(request)
         let transform = try toStore(request)
-        let ifMatch = request.headers[.ifMatch]
+        let ifMatch = try Problem.ifMatch(request)
         let edit: EditRequest
         if patch {
             // A merge patch of a feature: `properties` merged, `geometry` (in the body's CRS) replacing.
@@ -151,7 +151,7 @@ struct FeatureEditsAPI {
         let layer = try features.layer(context)
         let id = try featureID(context)
         let token = try auth.writer(request)
-        let store = self.store, ifMatch = request.headers[.ifMatch]
+        let store = self.store, ifMatch = try Problem.ifMatch(request)
         _ = try await BlockingPool.shared.run { try Problem.editing { try store.edit(layer, [.delete(id: id, ifMatch: ifMatch)], by: token) } }
         return Response(status: .noContent)
     }

@@ -55,7 +55,8 @@ struct FeaturesAPI {
         }
         router.get("api") { request, _ in
             var out: [UInt8] = []
-            GeoJSONWriter.value(OpenAPIDocument.make(base: TileJSONAPI.base(of: request), layers: store.layers), into: &out)
+            GeoJSONWriter.value(OpenAPIDocument.make(base: TileJSONAPI.base(of: request), layers: store.layers,
+                codes: (try? store.incidentConfig()).map(OpenAPIDocument.Codes.init) ?? .init()), into: &out)
             return Response.json(out, contentType: "application/vnd.oai.openapi+json;version=3.0")
         }
         router.get("collections") { request, _ in

@@ -114,7 +114,7 @@ struct IncidentsAPI {
         let token = try auth.writer(request)
         var t: TransitionRequest
         do { t = try TransitionRequest.parse(try await body(request)) } catch let p as Problem { throw p } catch { throw Problem(.unprocessableContent, "\(error)") }
-        t.ifMatch = request.headers[.ifMatch]
+        t.ifMatch = try Problem.ifMatch(request)
         let desk = self.desk, asked = t
         let record = try await BlockingPool.shared.run { try Problem.editing { try desk.transition(id, asked, by: token) } }
         return Self.answer(record)

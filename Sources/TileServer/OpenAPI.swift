@@ -2,8 +2,27 @@ import GeoGrid
 
 /// The OpenAPI 3.0 definition of the server (`GET /api`), built from the same lists the routes use.
 enum OpenAPIDocument {
-    static func make(base: String, layers: [Layer]) -> JSONValue {
+    /// The codes a city's catalogue allows (categories, the stages and actions a transition may name), stated
+    /// as enumerations so that clients and fuzzers send what the server takes. (Channels and departments stay
+    /// strings: the server reads an empty one as not given, which an enumeration cannot say.)
+    struct Codes {
+        var categories: [String] = [], transitions: [String] = []
+
+        init() {}
+
+        init(_ config: IncidentConfig) {
+            categories = config.categories.map(\.code)
+            transitions = Array(Set(config.workflow.transitions.map(\.action))).sorted()
+        }
+    }
+
+    static func make(base: String, layers: [Layer], codes: Codes = Codes()) -> JSONValue {
         func s(_ v: String) -> JSONValue { .string(v) }
+        /// A code: one of `values` when the catalogue gives them, else any non-empty string.
+        func oneCode(of values: [String]) -> JSONValue {
+            values.isEmpty ? .object([("type", s("string")), ("minLength", .number(1))])
+                : .object([("type", s("string")), ("enum", .array(values.map(JSONValue.string)))])
+        }
         /// A parameter; `schema` adds to its type what the server enforces (minimum, maximum, enum).
         func param(_ name: String, _ where_: String, _ type: String, _ description: String, required: Bool = false, style: [(String, JSONValue)] = [],
             schema: [(String, JSONValue)] = []
@@ -19,6 +38,16 @@ enum OpenAPIDocument {
             .object([("description", s(description)), ("content", .object([(type, .object([("schema", .object([("type", s("object"))]))]))]))])
         }
         let problem = response("Problem details (RFC 9457)", "application/problem+json")
+        /// A response with OpenAPI links (3.0 §4.7.22): the operations its answer leads to, each parameter taken
+        /// from the answer or the request by a runtime expression. Clients (and schemathesis's stateful phase)
+        /// follow them from what they made to reading, changing and deleting it.
+        func linked(_ response: JSONValue, _ links: [(operation: String, parameters: [(String, String)])]) -> JSONValue {
+            guard case .object(let members) = response else { return response }
+            return .object(members + [("links", .object(links.map { link in
+                (link.operation, .object([("operationId", s(link.operation)),
+                    ("parameters", .object(link.parameters.map { ($0.0, s($0.1)) }))]))
+            }))])
+        }
         func get(_ summary: String, _ id: String, _ params: [JSONValue], _ ok: JSONValue, extra: [(String, JSONValue)] = [], errors: JSONValue? = nil) -> JSONValue {
             let error = errors ?? problem
             return .object([("get", .object([
@@ -29,11 +58,12 @@ enum OpenAPIDocument {
         }
         /// A write operation (Part 4): a bearer token, a JSON body, and the answers it may give.
         func write(_ summary: String, _ id: String, _ params: [JSONValue], body: (type: String, schema: JSONValue)?, ok: (String, JSONValue),
-            also: [String] = [], errors: JSONValue? = nil
+            also: [String] = [], errors: JSONValue? = nil, bearer: Bool = true
         ) -> JSONValue {
             let problem = errors ?? problem
-            var op: [(String, JSONValue)] = [("summary", s(summary)), ("operationId", s(id)), ("parameters", .array(params)),
-                ("security", .array([.object([("bearer", .array([]))])]))]
+            var op: [(String, JSONValue)] = [("summary", s(summary)), ("operationId", s(id)), ("parameters", .array(params))]
+            // Open311 sends its key as `api_key` in the form, which no OpenAPI security scheme can place.
+            op.append(("security", .array(bearer ? [.object([("bearer", .array([]))])] : [])))
             if let body {
                 op.append(("requestBody", .object([("required", .bool(true)), ("content", .object([(body.type, .object([("schema", body.schema)]))]))])))
             }
@@ -95,15 +125,22 @@ enum OpenAPIDocument {
             param("bbox", "query", "string", "minlon,minlat,maxlon,maxlat", schema: box),
             param("limit", "query", "integer", "Default 100", schema: range(1, Double(IncidentsAPI.maxLimit))),
             param("offset", "query", "integer", "Cases to skip", schema: range(0, Double(Int32.max)))]
+        // Optional members of a report and a transition may be null: the server reads null as not given.
+        // (OpenAPI 3.0.3: an enumeration that is nullable lists null among its values.)
+        func nullable(_ v: JSONValue) -> JSONValue {
+            guard case .object(let m) = v else { return v }
+            return .object(m.map { $0.0 == "enum" ? ($0.0, .array(($0.1.arrayValue ?? []) + [.null])) : $0 } + [("nullable", .bool(true))])
+        }
         let reportSchema = JSONValue.object([("oneOf", .array([featureSchema, object([("lon", number(-180, 180)), ("lat", number(-90, 90)),
-            ("category", code), ("subcategory", text), ("priority", .object([("type", s("string")), ("enum", .array(Incident.priorities.map(JSONValue.string)))])),
+            ("category", oneCode(of: codes.categories))] + [("subcategory", text), ("priority", .object([("type", s("string")), ("enum", .array(Incident.priorities.map(JSONValue.string)))])),
             ("kind", .object([("type", s("string")), ("enum", .array(Incident.kinds.map(JSONValue.string)))])), ("promised_date", text), ("title", text),
             ("description", text), ("channel", text), ("reporter_name", text), ("reporter_contact", text), ("building_id", .object([("type", s("integer"))])),
-            ("floor", .object([("type", s("integer"))])), ("location_detail", text), ("reported_at", text)], required: ["lon", "lat", "category"])]))])
-        let transitionSchema = object([("to", code), ("note", text), ("department", text), ("assignee", text),
+            ("floor", .object([("type", s("integer"))])), ("location_detail", text), ("reported_at", text)].map { ($0.0, nullable($0.1)) },
+            required: ["lon", "lat", "category"])]))])
+        let transitionSchema = object([("to", oneCode(of: codes.transitions))] + [("note", text), ("department", text), ("assignee", text),
             ("co_departments", .object([("type", s("array")), ("items", text)])), ("reporter_answered", .object([("type", s("boolean"))])),
-            ("no_answer_reason", text), ("satisfaction", .object([("type", s("integer")), ("minimum", .number(1)), ("maximum", .number(5))]))],
-            required: ["to"], closed: true)
+            ("no_answer_reason", text), ("satisfaction", .object([("type", s("integer")), ("minimum", .number(1)), ("maximum", .number(5))]))]
+            .map { ($0.0, nullable($0.1)) }, required: ["to"], closed: true)
         let day: [(String, JSONValue)] = [("format", s("date"))]
         let planId = param("planId", "path", "integer", "Plan id", required: true, schema: range(1))
         let planJSON = response("The plan: its members and its grids as a FeatureCollection", "application/json")
@@ -132,7 +169,10 @@ enum OpenAPIDocument {
             ], geojson), [
                 ("post", write("Add a feature, or a FeatureCollection as one transaction (Part 4)", "createFeature",
                     [collectionId, contentCrs, bodyCrs],
-                    body: ("application/geo+json", createSchema), ok: ("201", response("The created feature; Location names it", "application/geo+json")))),
+                    body: ("application/geo+json", createSchema), ok: ("201", linked(response("The created feature; Location names it", "application/geo+json"),
+                        ["getFeature", "replaceFeature", "updateFeature", "deleteFeature"].map {
+                            ($0, [("collectionId", "$request.path.collectionId"), ("featureId", "$response.body#/id")])
+                        })))),
             ])),
             ("/collections/{collectionId}/items/{featureId}", merged(get("One feature", "getFeature", [
                 collectionId, param("featureId", "path", "integer", "Feature id", required: true),
@@ -167,7 +207,9 @@ enum OpenAPIDocument {
                 ("post", write("Propose new, changed and retired grids (a FeatureCollection with codes): a draft plan", "createPlan", [
                     param("assign_codes", "query", "boolean", "Give grids without a code the next free code of their community"),
                     param("title", "query", "string", "The plan's title"),
-                ], body: ("application/geo+json", proposalSchema), ok: ("201", response("The plan; Location names it", "application/json")))),
+                ], body: ("application/geo+json", proposalSchema), ok: ("201", linked(response("The plan; Location names it", "application/json"),
+                    ["getPlan", "checkPlan", "getPlanImpact", "applyPlan"].map { ($0, [("planId", "$response.body#/id")]) }
+                        + [("editPlanGrid", [("planId", "$response.body#/id"), ("code", "$response.body#/grids/features/0/properties/code")])])))),
             ])),
             ("/plans/{planId}", get("A plan with its grids", "getPlan", [planId], planJSON)),
             ("/plans/{planId}/grids/{code}", .object([("patch", write("Replace one grid of a draft plan (its boundary moved)", "editPlanGrid",
@@ -181,7 +223,7 @@ enum OpenAPIDocument {
                     ("application/geo+json", .object([("schema", .object([("type", s("object"))]))]))]))]))),
             ("/plans/{planId}/apply", .object([("post", write("Apply a draft plan from a date: refused (409, with the findings) while an error stands",
                 "applyPlan", [planId], body: ("application/json", object([("effective", .object([("type", s("string"))] + day))], required: ["effective"], closed: true)),
-                ok: ("200", planJSON), also: ["409"]))])),
+                ok: ("200", linked(planJSON, [("rollbackPlan", [("planId", "$request.path.planId")])])), also: ["409"]))])),
             ("/plans/{planId}/rollback", .object([("post", write("Restore the grids before an applied plan, as a new logged plan", "rollbackPlan",
                 [planId], body: nil, ok: ("201", response("The new plan; Location names it", "application/json")), also: ["409"]))])),
             ("/nearest", get("The nearest resources", "nearest", point + [
@@ -198,7 +240,8 @@ enum OpenAPIDocument {
             ("/around", get("The situation around a point", "around", point + [param("radius", "query", "number", "Metres; default 200", schema: range(1, QueryAPI.maxRadius))], geojson)),
             ("/incidents", merged(get("Cases, with numberMatched; lights as they are now", "getIncidents", incidentFilters, geojson), [
                 ("post", write("Report a case: placed in its grid, routed, with its situation package; 201 once it is on disk", "reportIncident",
-                    [bodyCrs], body: ("application/json", reportSchema), ok: ("201", response("The case with its situation; Location names it", "application/geo+json")))),
+                    [bodyCrs], body: ("application/json", reportSchema), ok: ("201", linked(response("The case with its situation; Location names it", "application/geo+json"),
+                        ["getIncident", "transitionIncident", "moveIncident", "recomputeSituation"].map { ($0, [("incidentId", "$response.body#/id")]) })))),
             ])),
             ("/incidents/{incidentId}", get("One case with its history and situation package", "getIncident", [incidentId], geojson,
                 extra: [("304", .object([("description", s("Not modified (If-None-Match named its ETag)"))]))])),
@@ -239,10 +282,10 @@ enum OpenAPIDocument {
             ], open311, errors: open311), [
                 ("post", write("Post a service request (requests.json or requests.xml): a case on the channel open311", "open311Post", [
                     param("resource", "path", "string", "requests.json or requests.xml", required: true, schema: oneOf(["requests.json", "requests.xml"])),
-                ], body: ("application/x-www-form-urlencoded", object([("api_key", text), ("service_code", code), ("lat", number(-90, 90)),
+                ], body: ("application/x-www-form-urlencoded", object([("api_key", text), ("service_code", oneCode(of: codes.categories)), ("lat", number(-90, 90)),
                     ("long", number(-180, 180)), ("description", text), ("address_string", text), ("first_name", text), ("last_name", text),
                     ("phone", text), ("email", text), ("media_url", text), ("device_id", text), ("account_id", text)], required: ["service_code", "lat", "long"])),
-                    ok: ("201", open311), errors: open311)),
+                    ok: ("201", open311), also: ["405"], errors: open311, bearer: false)),
             ])),
             ("/open311/v2/services/{file}", get("Open311: a service's definition (its attributes)", "open311Service", [
                 param("file", "path", "string", "{service_code}.json or {service_code}.xml", required: true),

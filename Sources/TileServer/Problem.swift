@@ -22,6 +22,14 @@ public struct Problem: Error, HTTPResponseError, Sendable {
 
     public static func badRequest(_ detail: String) -> Problem { Problem(.badRequest, detail) }
 
+    /// The request's `If-Match`, refused when it is there but empty: RFC 9110 §13.1.1 makes it `*` or a list of
+    /// entity tags, and an empty one is a client's mistake (400), not an ETag that no longer matches (412).
+    static func ifMatch(_ request: Request) throws -> String? {
+        guard let value = request.headers[.ifMatch] else { return nil }
+        guard !value.trimmingCharacters(in: .whitespaces).isEmpty else { throw badRequest("If-Match is empty: send the ETag last read, or *") }
+        return value
+    }
+
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var response = Self.response(status: status, title: title ?? status.reasonPhrase, detail: detail, instance: request.uri.path, members: members)
         for field in headers { response.headers.append(field) }

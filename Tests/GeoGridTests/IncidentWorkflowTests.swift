@@ -276,6 +276,30 @@ final class TestClock: Sendable {
         #expect(throws: EditError.self) { try s.desk.transition(id, TransitionRequest(to: "closed_at_source", note: "n"), by: s.worker) }
     }
 
+    /// If-Match on a transition: a stale ETag is refused (the case unchanged), the current one goes through, and a
+    /// name no stage allows is the workflow's conflict whatever ETag comes with it.
+    @Test func aTransitionWithAStaleETagIsRefused() throws {
+        let s = try Self.setUp()
+        let reported = try s.desk.report(IncidentReport(position: s.home, category: "E0102"), by: s.dispatcher)
+        let id = Self.id(reported)
+        let registered = try s.desk.transition(id, Self.full("registered"), by: s.dispatcher)
+        #expect(registered.etag != reported.etag)
+        var stale = Self.full("dispatched")
+        stale.ifMatch = reported.etag
+        do { _ = try s.desk.transition(id, stale, by: s.dispatcher); Issue.record("a stale ETag was accepted") } catch let e as EditError {
+            #expect(e.kind == .preconditionFailed, "\(e)")
+        }
+        #expect(try s.desk.incident(id, personal: true).flatMap { Self.property($0, "stage") } == "registered")
+        var nonsense = Self.full("nonsense")
+        nonsense.ifMatch = reported.etag
+        do { _ = try s.desk.transition(id, nonsense, by: s.dispatcher); Issue.record("nonsense was accepted") } catch let e as EditError {
+            #expect(e.kind == .conflict && e.stage == "registered", "\(e)")
+        }
+        var fresh = Self.full("dispatched")
+        fresh.ifMatch = registered.etag
+        #expect(Self.property(try s.desk.transition(id, fresh, by: s.dispatcher), "stage") == "dispatched")
+    }
+
     @Test func caseNumbersAreUniqueAndCountedPerYear() throws {
         let s = try Self.setUp("2026-12-31T15:00:00Z")  // 23:00 on 31 December in Shanghai
         let a = try s.desk.report(IncidentReport(position: s.home, category: "E0102"), by: s.dispatcher)

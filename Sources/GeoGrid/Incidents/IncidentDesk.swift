@@ -322,9 +322,6 @@ public struct IncidentDesk: Sendable {
             let now = clock()
             guard var c = try Self.load(db, id) else { throw EditError(kind: .notFound, message: "no case \(id)") }
             let before = c
-            if let ifMatch = t.ifMatch, !GeoStore.matches(ifMatch, Self.etag(c)) {
-                throw EditError(kind: .preconditionFailed, message: "case \(c.caseNumber) changed since its ETag \(ifMatch) was read")
-            }
             let workflow = config.workflow
             let from = c.stage
             guard let rule = workflow.transition(from: from, to: t.to) else {
@@ -333,6 +330,10 @@ public struct IncidentDesk: Sendable {
                 e.stage = from
                 e.allowed = workflow.allowed(from: from)
                 throw e
+            }
+            // The precondition after the table: a request no stage allows is a conflict whatever the ETag.
+            if let ifMatch = t.ifMatch, !GeoStore.matches(ifMatch, Self.etag(c)) {
+                throw EditError(kind: .preconditionFailed, message: "case \(c.caseNumber) changed since its ETag \(ifMatch) was read")
             }
             try authorise(token, roles: rule.roles, codes: c.areaCodes, what: "make the transition \(rule.action) of case \(c.caseNumber)")
             func invalid(_ m: String) -> EditError { EditError(kind: .invalid, message: "\(rule.action): \(m)") }
