@@ -2,7 +2,7 @@ import GeoGrid
 
 /// The OpenAPI 3.0 definition of the server (`GET /api`), built from the same lists the routes use.
 enum OpenAPIDocument {
-    /// The codes a city's catalogue allows (categories, the stages and actions a transition may name), stated
+    /// The codes a city's catalogue allows (categories, and the actions a transition's `to` may name), stated
     /// as enumerations so that clients and fuzzers send what the server takes. (Channels and departments stay
     /// strings: the server reads an empty one as not given, which an enumeration cannot say.)
     struct Codes {

@@ -10,8 +10,8 @@ import Testing
         let dir = TemporaryDirectory()
         let script = Fixtures.repository.appendingPathComponent("benchmarks/mixed-load.py").path
         let python = venvPython ?? "/usr/bin/python3"
-        // The load and its processes block: on threads of their own, not Swift's few cooperative ones.
-        let result = try await withTaskExecutorPreference(CrashTrialTests.executor) {
+        // The load and its processes block: on a thread of its own, not one of Swift's few cooperative ones.
+        let result = try await offCooperativePool {
             try runProcess(python, [script, CLITests.executable, dir.path("load"), "--seconds", "20", "--past-cases", "40000"])
         }
         let out = result.stdout
