@@ -55,10 +55,8 @@ struct EventsAPI {
         for k in filter.kinds ?? [] where !Self.kinds.contains(k) {
             throw Problem.badRequest("kind must be among \(Self.kinds.sorted().joined(separator: ", ")), not \(k)")
         }
-        if let b = q.string("bbox") {
-            let n = b.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-            guard n.count == 4, n.allSatisfy({ $0?.isFinite == true }) else { throw Problem.badRequest("bbox must be four numbers: minlon,minlat,maxlon,maxlat") }
-            filter.bbox = BBox(minX: n[0]!, minY: n[1]!, maxX: n[2]!, maxY: n[3]!)
+        if let (a, b) = try q.bbox(axes: "minlon,minlat,maxlon,maxlat", ordered: true) {
+            filter.bbox = BBox(minX: a.lon, minY: a.lat, maxX: b.lon, maxY: b.lat)
         }
         // The header (an EventSource reconnecting) wins over the parameter; each is checked when given.
         func eventID(_ text: String?, _ name: String) throws -> Int64? {

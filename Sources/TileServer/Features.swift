@@ -159,10 +159,7 @@ struct FeaturesAPI {
         let selected = q.string("properties").map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
         let outCRS = try Self.crs(q, "crs")
         let bboxCRS = try Self.crs(q, "bbox-crs")
-        if let text = q.string("bbox") {
-            let n = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-            guard n.count == 4, n.allSatisfy({ $0?.isFinite == true }) else { throw Problem.badRequest("bbox must be four numbers: minx,miny,maxx,maxy") }
-            var (a, b) = (Position(n[0]!, n[1]!), Position(n[2]!, n[3]!))
+        if var (a, b) = try q.bbox() {
             if bboxCRS.latFirst { (a, b) = (Position(a.lat, a.lon), Position(b.lat, b.lon)) }
             if bboxCRS.proj != "OGC:CRS84" && bboxCRS.proj != "EPSG:4326" && bboxCRS.proj != "EPSG:4490" {
                 do {
@@ -256,25 +253,12 @@ struct FeaturesAPI {
         return response
     }
 
-    /// OGC `datetime` (a date or date-time, or an interval `a/b` with `..` for open) as an interval of days, for a
-    /// layer whose features are in force from `valid_from` to `valid_to` (the grids). A layer without them has no
-    /// temporal information, so the parameter (checked all the same) selects nothing out (OGC API Features
-    /// Part 1, /req/core/fc-time-response): nil.
+    /// OGC `datetime` as an interval of days, for a layer whose features are in force from `valid_from` to
+    /// `valid_to` (the grids). A layer without them has no temporal information, so the parameter (checked all
+    /// the same) selects nothing out (OGC API Features Part 1, /req/core/fc-time-response): nil.
     static func dateInterval(_ text: String, _ layer: Layer) throws -> (from: String?, to: String?)? {
-        let temporal = layer.field(named: "valid_from") != nil && layer.field(named: "valid_to") != nil
-        func day(_ s: String) throws -> String? {
-            if s == ".." || s.isEmpty { return nil }
-            let d = String(s.prefix(10))
-            guard Layer.isISODate(d), s.count == 10 || Timestamp(iso8601: s) != nil else {
-                throw Problem.badRequest("datetime must be a date or date-time (RFC 3339), or an interval of them with .. for open, not \(text)")
-            }
-            return d
-        }
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count <= 2 else { throw Problem.badRequest("datetime has at most one /, not \(text)") }
-        let (a, b) = parts.count == 1 ? (try day(parts[0]), try day(parts[0])) : (try day(parts[0]), try day(parts[1]))
-        if let a, let b, a > b { throw Problem.badRequest("datetime's start \(a) is after its end \(b)") }
-        return temporal ? (a, b) : nil
+        let interval = try QueryParameters.dayInterval(text)
+        return layer.field(named: "valid_from") != nil && layer.field(named: "valid_to") != nil ? interval : nil
     }
 
     /// Pages up to this many features are written whole in the handler; larger ones are streamed.

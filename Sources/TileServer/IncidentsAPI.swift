@@ -131,50 +131,7 @@ struct IncidentsAPI {
 
     /// The query parameters of lists, checked: unknown ones are a 400, as OGC items' are.
     static func query(_ q: Parameters, known extra: Set<String> = []) throws -> IncidentQuery {
-        let known: Set<String> = ["stage", "light", "grid", "community", "street", "district", "area", "department", "category", "channel", "open", "since",
-            "until", "datetime", "bbox", "limit", "offset", "f"]
-        for name in q.values.keys where !known.contains(name) && !extra.contains(name) {
-            throw Problem.badRequest("unknown parameter \(name) (parameters: \(known.union(extra).sorted().joined(separator: ", ")))")
-        }
-        var query = IncidentQuery()
-        func list(_ name: String) -> [String] { (q.list(name) ?? []).sorted() }
-        query.stages = list("stage")
-        query.lights = list("light")
-        for l in query.lights where !Incident.lights.contains(l) { throw Problem.badRequest("light must be green, yellow or red, not \(l)") }
-        query.grids = list("grid")
-        query.communities = list("community")
-        query.areas = list("street") + list("district") + list("area")
-        for a in query.areas where !(a.allSatisfy { $0.isASCII && $0.isNumber } && !a.isEmpty) { throw Problem.badRequest("an area is a code (digits), not \(a)") }
-        query.departments = list("department")
-        query.categories = list("category")
-        query.channels = list("channel")
-        if let open = q.string("open") {
-            guard open == "true" || open == "false" else { throw Problem.badRequest("open must be true or false") }
-            query.open = open == "true"
-        }
-        func time(_ text: String, _ name: String) throws -> Timestamp {
-            guard let t = Timestamp(iso8601: text) else { throw Problem.badRequest("\(name) must be an ISO 8601 date or time, not \(text)") }
-            return t
-        }
-        if let s = q.string("since") { query.since = try time(s, "since") }
-        if let u = q.string("until") { query.until = try time(u, "until") }
-        if let d = q.string("datetime") {
-            // An OGC interval: a/b, ../b, a/.. (reported_at); one instant alone is not an interval of cases.
-            let parts = d.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-            guard parts.count == 2 else { throw Problem.badRequest("datetime must be an interval start/end (.. for open), not \(d)") }
-            if !["", ".."].contains(parts[0]) { query.since = try time(parts[0], "datetime") }
-            if !["", ".."].contains(parts[1]) { query.until = try time(parts[1], "datetime") }
-        }
-        if let b = q.string("bbox") {
-            let n = b.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-            guard n.count == 4, n.allSatisfy({ $0?.isFinite == true }), n[0]! <= n[2]!, n[1]! <= n[3]! else {
-                throw Problem.badRequest("bbox must be four numbers: minlon,minlat,maxlon,maxlat")
-            }
-            query.bbox = BBox(minX: n[0]!, minY: n[1]!, maxX: n[2]!, maxY: n[3]!)
-        }
-        query.limit = try q.integer("limit", in: 1...maxLimit) ?? 100
-        query.offset = try q.integer("offset", in: 0...Int(Int32.max)) ?? 0
-        return query
+        try IncidentQuery(q, known: extra, maxLimit: maxLimit)
     }
 
     func list(_ request: Request) throws -> Response {

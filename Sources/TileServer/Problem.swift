@@ -92,6 +92,8 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let problem as Problem {
             return try problem.response(from: request, context: context)
+        } catch let error as ParameterError {
+            return try Problem.badRequest(error.description).response(from: request, context: context)
         } catch let error as HTTPError {
             let detail = error.body ?? (error.status == .notFound ? "no such resource: \(request.uri.path)" : error.status.reasonPhrase)
             var response = Problem.response(status: error.status, title: error.status.reasonPhrase, detail: detail, instance: request.uri.path)
