@@ -61,10 +61,20 @@ let package = Package(
         .executableTarget(
             name: "bench-static-server", dependencies: [.product(name: "Hummingbird", package: "hummingbird")], path: "benchmarks/StaticServer",
             swiftSettings: strict),
+        // What each fuzz target checks of an input; the libFuzzer driver below and FuzzRegressionTests call it.
+        .target(name: "FuzzHarness", dependencies: ["GeoGrid"], path: "Fuzz/Harness", swiftSettings: strict),
         .target(name: "TestSupport", dependencies: ["GeoGrid"], path: "Tests/TestSupport", swiftSettings: strict),
-        .testTarget(name: "GeoGridTests", dependencies: ["GeoGrid", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "GeoGridTests", dependencies: ["GeoGrid", "TestSupport", "FuzzHarness"], swiftSettings: strict),
         .testTarget(name: "TileServerTests", dependencies: ["TileServer", "GeoGrid", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["GeoGrid", "TestSupport", "geo-cli"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The libFuzzer driver (scripts/fuzz.sh): only with GEOGRID_FUZZ set, since it links with -sanitize=fuzzer.
+if Context.environment["GEOGRID_FUZZ"] != nil {
+    package.targets += [
+        .target(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
+        .executableTarget(name: "geogrid-fuzz", dependencies: ["FuzzHarness", "CLibFuzzer"], path: "Fuzz/Driver"),
+    ]
+}

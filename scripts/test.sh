@@ -5,3 +5,5 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh test
 swift build --build-tests
 swift test
+# The parsers under libFuzzer, each target for a bounded time from its committed corpus (scripts/fuzz.sh).
+scripts/fuzz.sh "${GEOGRID_FUZZ_SECONDS:-30}"

@@ -1,0 +1,1 @@
+// The target holds only libfuzzer.h's declaration; libFuzzer itself comes with -sanitize=fuzzer.
