@@ -27,7 +27,9 @@ public struct CQL2TextParser {
         var j = i
         while j < text.count, Self.isWordByte(text[j]) { j += 1 }
         guard j > i, !(text[i] >= 48 && text[i] <= 57) else { return nil }
-        return String(decoding: text[i..<j], as: UTF8.self).uppercased()
+        // Keywords are ASCII: only a–z are raised, so the word keeps its length in bytes (a property named in
+        // another script, where uppercasing may change the length, is then skipped by exactly its bytes).
+        return String(decoding: text[i..<j].map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }, as: UTF8.self)
     }
 
     static func isWordByte(_ b: UInt8) -> Bool {

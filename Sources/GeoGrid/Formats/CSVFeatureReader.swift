@@ -26,6 +26,10 @@ struct CSVFeatureReader {
         guard let header = try nextRecord(bytes, &cursor, &line) else { throw SourceError("the CSV file is empty") }
         let names = header.map { $0.trimmingCharacters(in: .whitespaces) }
         let lowered = names.map { $0.lowercased() }
+        // Each column becomes a property by its name, so a name given twice has no meaning (found by fuzzing,
+        // Fuzz/Regressions/csv); a column with no name (a spreadsheet's row numbers, pandas' index) is left out.
+        var seen: Set<String> = []
+        for name in names where !name.isEmpty && !seen.insert(name).inserted { throw SourceError("the CSV header names the column '\(name)' twice") }
         func column(_ explicit: String?, _ candidates: [String]) throws -> Int? {
             if let explicit {
                 guard let i = names.firstIndex(of: explicit) ?? lowered.firstIndex(of: explicit.lowercased()) else {
@@ -66,7 +70,7 @@ struct CSVFeatureReader {
                     geometry = .point(Position(x, y))
                 }
                 var properties: [(String, JSONValue)] = []
-                for (i, name) in names.enumerated() where !geometryColumns.contains(i) && name.lowercased() != "id" {
+                for (i, name) in names.enumerated() where !geometryColumns.contains(i) && name.lowercased() != "id" && !name.isEmpty {
                     properties.append((name, fields[i].isEmpty ? .null : .string(fields[i])))
                 }
                 var id: FeatureID?

@@ -129,8 +129,10 @@ public enum SpatiaLiteBlob {
         }
 
         mutating func position() throws(DecodeError) -> Position {
-            let x = try double()
-            return Position(x, try double())
+            let x = try double(), y = try double()
+            // NaN or infinity is no coordinate (found by fuzzing, Fuzz/Regressions/spatialite-blob).
+            guard x.isFinite, y.isFinite else { throw DecodeError(description: "a SpatiaLite geometry BLOB with a coordinate that is not a number") }
+            return Position(x, y)
         }
 
         mutating func count(_ size: Int) throws(DecodeError) -> Int {

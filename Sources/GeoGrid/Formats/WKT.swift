@@ -128,6 +128,8 @@ public enum WKT {
                 if let w = word() { throw FeatureProblem("WKT: '\(w)' is not a coordinate") }
                 throw FeatureProblem("WKT: expected a number at character \(start + 1)")
             }
+            // 1e999 reads as infinity: no coordinate (found by fuzzing, Fuzz/Regressions/wkt).
+            guard d.isFinite else { throw FeatureProblem("WKT: \(text) at character \(start + 1) is beyond any coordinate") }
             return d
         }
 
