@@ -197,6 +197,7 @@ enum OpenAPIDocument {
                 param("layers", "path", "string", "Collection ids joined by commas", required: true), param("z", "path", "integer", "Zoom", required: true),
                 param("x", "path", "integer", "Column", required: true), param("y", "path", "integer", "Row", required: true),
                 param("at", "query", "string", "Grids as in force on this date (default today)", schema: day),
+                param("cases", "query", "string", "With the incidents layer: the open cases (default) or all, closed ones too", schema: oneOf(["open", "all"])),
             ], response("Mapbox Vector Tile", "application/vnd.mapbox-vector-tile"), extra: [("204", .object([("description", s("No feature in the tile"))]))])),
             ("/tiles/{layers}.json", get("TileJSON 3.0.0", "getTileJSON", [param("layers", "path", "string", "Collection ids joined by commas", required: true)], json)),
             ("/style.json", get("MapLibre style", "getStyle", [], json)),

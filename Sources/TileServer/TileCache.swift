@@ -4,7 +4,9 @@ import Synchronization
 
 /// Encoded tiles in memory, bounded in bytes, least recently used first out; invalidated exactly for the
 /// tiles a write touches: those whose buffered bounds meet the old or the new box of a changed feature, in
-/// every layer set that includes its layer, at every zoom.
+/// every layer set that includes its layer, at every zoom. A tile built while such a write committed is not
+/// kept (`ticket` before building, `put(_:_:since:)` after), or it would show the map from before the write
+/// until the next one.
 public final class TileCache: Sendable {
     struct Key: Hashable, Sendable {
         var layers: [Layer]
@@ -12,6 +14,8 @@ public final class TileCache: Sendable {
         /// For layer sets with grids: the day whose grids in force the tile shows (today's tiles of yesterday
         /// are simply never asked for again, and age out).
         var day: String? = nil
+        /// For layer sets with cases: closed ones too (`cases=all`), not only the open ones.
+        var closedCases = false
     }
 
     /// A tile's bytes, their gzip form and a strong ETag (a hash of the bytes).
@@ -39,7 +43,14 @@ public final class TileCache: Sendable {
         var entries: [Key: (entry: Entry, used: UInt64)] = [:]
         var bytes = 0
         var clock: UInt64 = 0
+        /// Invalidations so far, and the latest of them with their changes, for `put(_:_:since:)`.
+        var generation: UInt64 = 0
+        var recent: [(generation: UInt64, change: StoreChange)] = []
     }
+
+    /// How many invalidations are remembered for tiles still being built; a tile begun before the oldest of
+    /// them is simply not kept.
+    static let remembered = 256
 
     public let capacity: Int
     private let state = Mutex(State())
@@ -55,9 +66,17 @@ public final class TileCache: Sendable {
         }
     }
 
-    func put(_ key: Key, _ entry: Entry) {
+    /// Taken before a tile is read from the indexes.
+    func ticket() -> UInt64 { state.withLock { $0.generation } }
+
+    /// Keeps a tile, unless (with `since`, its ticket) a write committed after the ticket touches it.
+    func put(_ key: Key, _ entry: Entry, since ticket: UInt64? = nil) {
         guard entry.size <= capacity / 4 else { return }
         state.withLock { s in
+            if let ticket, ticket < s.generation {
+                guard let oldest = s.recent.first?.generation, oldest <= ticket + 1 else { return }
+                for r in s.recent where r.generation > ticket && Self.touches(r.change, key) { return }
+            }
             if let old = s.entries[key] { s.bytes -= old.entry.size }
             s.clock += 1
             s.entries[key] = (entry, s.clock)
@@ -79,12 +98,12 @@ public final class TileCache: Sendable {
     /// Drops the cached tiles that `change` may have altered; returns how many.
     @discardableResult public func invalidate(_ change: StoreChange) -> Int {
         state.withLock { s in
+            s.generation += 1
+            s.recent.append((s.generation, change))
+            if s.recent.count > Self.remembered { s.recent.removeFirst(s.recent.count - Self.remembered) }
             var dropped = 0
             for (key, value) in s.entries {
-                let bounds = key.tile.bounds(buffer: Double(VectorTiles.buffer), extent: Double(VectorTiles.extent))
-                let touched = key.layers.contains { layer in (change.boxes[layer] ?? []).contains { $0.intersects(bounds) } }
-                    || key.layers.contains { change.wholeLayers.contains($0) }
-                if touched {
+                if Self.touches(change, key) {
                     s.entries[key] = nil
                     s.bytes -= value.entry.size
                     dropped += 1
@@ -92,5 +111,10 @@ public final class TileCache: Sendable {
             }
             return dropped
         }
+    }
+
+    static func touches(_ change: StoreChange, _ key: Key) -> Bool {
+        let bounds = key.tile.bounds(buffer: Double(VectorTiles.buffer), extent: Double(VectorTiles.extent))
+        return key.layers.contains { layer in change.wholeLayers.contains(layer) || (change.boxes[layer] ?? []).contains { $0.intersects(bounds) } }
     }
 }

@@ -44,7 +44,13 @@ struct TileAPI {
             throw Problem.badRequest("no tile \(z)/\(x)/\(y): z must be 0…\(TileID.maxZoom) and x, y within 0…\(z >= 0 && z <= TileID.maxZoom ? (1 << z) - 1 : 0)")
         }
         let q = Parameters(request)
-        for name in q.values.keys where name != "at" { throw Problem.badRequest("unknown parameter \(name) (parameters: at)") }
+        for name in q.values.keys where name != "at" && name != "cases" { throw Problem.badRequest("unknown parameter \(name) (parameters: at, cases)") }
+        // The map of cases is the open ones (coloured by light); `cases=all` adds the closed, for a map of history.
+        var closedCases = false
+        if let cases = q.string("cases") {
+            guard cases == "open" || cases == "all" else { throw Problem.badRequest("cases must be open or all, not \(cases)") }
+            closedCases = cases == "all" && layers.contains(.incidents)
+        }
         // Grids are shown as in force on a day: today, or `at` (a date) for the map of another day.
         var day: String?
         if layers.contains(where: { $0.rules == .grids }) {
@@ -56,22 +62,26 @@ struct TileAPI {
         } else if let at = q.string("at"), !Layer.isISODate(at) {
             throw Problem.badRequest("at must be a date YYYY-MM-DD, not \(at)")
         }
-        let key = TileCache.Key(layers: layers, tile: tile, day: day)
+        let key = TileCache.Key(layers: layers, tile: tile, day: day, closedCases: closedCases)
         let entry: TileCache.Entry
         if let cached = cache.get(key) {
             metrics.count("geogrid_tile_cache_hits_total", help: "Tiles answered from the tile cache.")
             entry = cached
         } else {
             metrics.count("geogrid_tile_cache_misses_total", help: "Tiles encoded because the cache did not hold them.")
+            let ticket = cache.ticket()
             let bytes = try VectorTiles.encode(tile, layers: layers) { layer, box in
                 let found = try store.shapeIndex(layer).entries(intersecting: box)
+                if layer == .incidents && !closedCases, let open = layer.fields.firstIndex(where: { $0.name == "open" }) {
+                    return found.filter { $0.values[open] == .integer(1) }
+                }
                 // Grids closed by a plan (or not yet in force) keep their rows for as-of answers, not for the map.
                 guard layer.rules == .grids, let day else { return found }
                 let inForce = layer.inForce(on: day)
                 return found.filter { inForce($0.values) }
             }
             entry = TileCache.Entry(bytes: bytes)
-            cache.put(key, entry)
+            cache.put(key, entry, since: ticket)
         }
         var headers: HTTPFields = [.cacheControl: Self.cacheControl, .eTag: entry.etag]
         headers.append(HTTPField(name: .vary, value: "Accept-Encoding"))

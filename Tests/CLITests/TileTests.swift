@@ -94,6 +94,42 @@ struct TileTests {
         #expect(checked > 1_000)
     }
 
+    /// The cases layer is the open cases, the map of what must be done; `cases=all` adds the closed ones.
+    @Test func theCasesLayerHoldsTheOpenCasesUnlessAllAreAsked() throws {
+        let dir = TemporaryDirectory()
+        try DemoCity.build(from: Fixtures.demoCity.path, at: dir.path("cases.sqlite"))
+        try DemoCity.addWeekOfCases(to: try GeoStore(path: dir.path("cases.sqlite")), count: 240)
+        let server = try RunningServer(db: dir.path("cases.sqlite"))
+        let store = try GeoStore(path: dir.path("cases.sqlite"))
+        func open(_ ids: Set<Int64>) throws -> Set<Int64> {
+            try store.read { db in
+                let s = try db.prepare("SELECT id FROM incidents WHERE open = 1")
+                var out = Set<Int64>()
+                while try s.step() { out.insert(s.int64(0)) }
+                return ids.intersection(out)
+            }
+        }
+        var seen = (open: 0, closed: 0)
+        for tile in Self.tiles where tile.z <= 14 {
+            for cases in ["", "?cases=open", "?cases=all"] {
+                let r = try curl("\(server.baseURL)/tiles/incidents/\(tile).mvt\(cases)")
+                #expect(r.status == 200 || r.status == 204, "\(tile)\(cases): \(r.status)")
+                try r.body.write(to: URL(fileURLWithPath: dir.path("t.mvt")))
+                let got = r.status == 204 ? [] : Set((try decode(dir.path("t.mvt"))["incidents"] ?? [:]).keys)
+                var inside = try idsMeeting(store, .incidents, tile.bounds())
+                var buffered = try idsMeeting(store, .incidents, tile.bounds(buffer: Double(VectorTiles.buffer)))
+                if cases != "?cases=all" {
+                    (inside, buffered) = (try open(inside), try open(buffered))
+                } else {
+                    seen = (try open(inside).count, inside.count - (try open(inside)).count)
+                }
+                #expect(inside.isSubset(of: got) && got.isSubset(of: buffered), "\(tile)\(cases): missing \(inside.subtracting(got).count), extra \(got.subtracting(buffered).count)")
+            }
+        }
+        #expect(seen.open > 0 && seen.closed > 0, "the demo's week has open and closed cases in view: \(seen)")
+        #expect(try curl("\(server.baseURL)/tiles/incidents/\(Self.tiles[0]).mvt?cases=some").status == 400)
+    }
+
     /// Spec 2.1 at the byte level, read with the protobuf classes the decoder ships: command ids and counts,
     /// no zero-length segments, rings closed by ClosePath, exterior rings positive and holes negative, and every
     /// key and value used.

@@ -58,4 +58,34 @@ import Testing
         #expect(cache.get(TileCache.Key(layers: [.roads], tile: TileID(z: 16, x: 499, y: 0)!)) != nil)
         #expect(cache.get(TileCache.Key(layers: [.roads], tile: TileID(z: 16, x: 0, y: 0)!)) == nil)
     }
+
+    /// A tile read from the indexes before a write that touches it, and kept after, would show the map from
+    /// before the write until the next one: it is not kept. Writes elsewhere do not cost it its place.
+    @Test func aTileBuiltWhileAWriteTouchedItIsNotKept() {
+        let cache = TileCache(capacityBytes: 1 << 20)
+        let tile = TileID(z: 14, x: 9326, y: 4742)!
+        let key = TileCache.Key(layers: [.incidents], tile: tile)
+        let b = tile.bounds()
+        func change(_ layer: Layer, at x: Double, _ y: Double) -> StoreChange {
+            var c = StoreChange()
+            c.boxes[layer] = [BBox(minX: x, minY: y, maxX: x, maxY: y)]
+            return c
+        }
+        let inside = ((b.minX + b.maxX) / 2, (b.minY + b.maxY) / 2)
+        var ticket = cache.ticket()
+        cache.invalidate(change(.incidents, at: inside.0, inside.1))
+        cache.put(key, .init(bytes: [1, 2, 3]), since: ticket)
+        #expect(cache.get(key) == nil, "built before a case inside it was written")
+        ticket = cache.ticket()
+        cache.invalidate(change(.incidents, at: b.maxX + 1, b.maxY + 1))
+        cache.invalidate(change(.buildings, at: inside.0, inside.1))
+        cache.put(key, .init(bytes: [1, 2, 3]), since: ticket)
+        #expect(cache.get(key) != nil, "the writes meanwhile were elsewhere or in another layer")
+        ticket = cache.ticket()
+        for _ in 0...TileCache.remembered { cache.invalidate(change(.roads, at: 0, 0)) }
+        cache.put(key, .init(bytes: [4]), since: ticket)
+        #expect(cache.get(key)?.bytes == [1, 2, 3], "too many writes meanwhile to tell: not kept")
+        cache.put(key, .init(bytes: [5]), since: cache.ticket())
+        #expect(cache.get(key)?.bytes == [5])
+    }
 }
