@@ -54,6 +54,10 @@ public final class TileCache: Sendable {
 
     public let capacity: Int
     private let state = Mutex(State())
+    /// Tiles being built, with the ticket each was begun at: a request for one joins its build rather than
+    /// encoding the same megabytes again (a tile of cases is asked for by every dispatcher's map after each
+    /// report), unless a write since touched it.
+    private let building = Mutex<[Key: (ticket: UInt64, task: Task<Entry, any Error>)]>([:])
 
     public init(capacityBytes: Int) { capacity = capacityBytes }
 
@@ -69,14 +73,18 @@ public final class TileCache: Sendable {
     /// Taken before a tile is read from the indexes.
     func ticket() -> UInt64 { state.withLock { $0.generation } }
 
+    /// Whether no write committed after `ticket` touches the tile (false when too many did to tell).
+    private static func unchanged(_ s: State, _ key: Key, since ticket: UInt64) -> Bool {
+        guard ticket < s.generation else { return true }
+        guard let oldest = s.recent.first?.generation, oldest <= ticket + 1 else { return false }
+        return !s.recent.contains { $0.generation > ticket && touches($0.change, key) }
+    }
+
     /// Keeps a tile, unless (with `since`, its ticket) a write committed after the ticket touches it.
     func put(_ key: Key, _ entry: Entry, since ticket: UInt64? = nil) {
         guard entry.size <= capacity / 4 else { return }
         state.withLock { s in
-            if let ticket, ticket < s.generation {
-                guard let oldest = s.recent.first?.generation, oldest <= ticket + 1 else { return }
-                for r in s.recent where r.generation > ticket && Self.touches(r.change, key) { return }
-            }
+            if let ticket, !Self.unchanged(s, key, since: ticket) { return }
             if let old = s.entries[key] { s.bytes -= old.entry.size }
             s.clock += 1
             s.entries[key] = (entry, s.clock)
@@ -90,6 +98,25 @@ public final class TileCache: Sendable {
                 }
             }
         }
+    }
+
+    /// The cached tile, or one built by `build` (from the indexes as they are now), shared with the requests
+    /// that ask for it while it is built; `cached` says whether it was there already.
+    func entry(_ key: Key, build: @escaping @Sendable () throws -> Entry) async throws -> (entry: Entry, cached: Bool) {
+        if let found = get(key) { return (found, true) }
+        let task: Task<Entry, any Error> = building.withLock { inFlight in
+            let now = ticket()
+            if let current = inFlight[key], state.withLock({ Self.unchanged($0, key, since: current.ticket) }) { return current.task }
+            let task = Task<Entry, any Error> { [self] in
+                defer { building.withLock { if $0[key]?.ticket == now { $0[key] = nil } } }
+                let entry = try build()
+                put(key, entry, since: now)
+                return entry
+            }
+            inFlight[key] = (now, task)
+            return task
+        }
+        return (try await task.value, false)
     }
 
     public var count: Int { state.withLock { $0.entries.count } }

@@ -14,8 +14,8 @@ struct TileAPI {
     static let cacheControl = "public, no-cache"
 
     func add(to router: Router<BasicRequestContext>) {
-        router.get("tiles/:layers/:z/:x/:y") { request, context in try tile(request, context) }
-        router.head("tiles/:layers/:z/:x/:y") { request, context in try tile(request, context) }
+        router.get("tiles/:layers/:z/:x/:y") { request, context in try await tile(request, context) }
+        router.head("tiles/:layers/:z/:x/:y") { request, context in try await tile(request, context) }
     }
 
     /// The layers named in a path segment: collection ids joined by commas, each once.
@@ -31,7 +31,7 @@ struct TileAPI {
         return out
     }
 
-    func tile(_ request: Request, _ context: BasicRequestContext) throws -> Response {
+    func tile(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let p = context.parameters
         let rawLayers = p.get("layers") ?? ""
         let layers = try Self.layers(rawLayers.removingPercentEncoding ?? rawLayers, of: store)
@@ -63,25 +63,24 @@ struct TileAPI {
             throw Problem.badRequest("at must be a date YYYY-MM-DD, not \(at)")
         }
         let key = TileCache.Key(layers: layers, tile: tile, day: day, closedCases: closedCases)
-        let entry: TileCache.Entry
-        if let cached = cache.get(key) {
-            metrics.count("geogrid_tile_cache_hits_total", help: "Tiles answered from the tile cache.")
-            entry = cached
-        } else {
-            metrics.count("geogrid_tile_cache_misses_total", help: "Tiles encoded because the cache did not hold them.")
-            let ticket = cache.ticket()
+        let store = self.store, showClosed = closedCases, shownDay = day
+        let (entry, cached) = try await cache.entry(key) {
             let bytes = try VectorTiles.encode(tile, layers: layers) { layer, box in
                 let found = try store.shapeIndex(layer).entries(intersecting: box)
-                if layer == .incidents && !closedCases, let open = layer.fields.firstIndex(where: { $0.name == "open" }) {
+                if layer == .incidents && !showClosed, let open = layer.fields.firstIndex(where: { $0.name == "open" }) {
                     return found.filter { $0.values[open] == .integer(1) }
                 }
                 // Grids closed by a plan (or not yet in force) keep their rows for as-of answers, not for the map.
-                guard layer.rules == .grids, let day else { return found }
-                let inForce = layer.inForce(on: day)
+                guard layer.rules == .grids, let shownDay else { return found }
+                let inForce = layer.inForce(on: shownDay)
                 return found.filter { inForce($0.values) }
             }
-            entry = TileCache.Entry(bytes: bytes)
-            cache.put(key, entry, since: ticket)
+            return TileCache.Entry(bytes: bytes)
+        }
+        if cached {
+            metrics.count("geogrid_tile_cache_hits_total", help: "Tiles answered from the tile cache.")
+        } else {
+            metrics.count("geogrid_tile_cache_misses_total", help: "Tiles encoded (or joined while encoded) because the cache did not hold them.")
         }
         var headers: HTTPFields = [.cacheControl: Self.cacheControl, .eTag: entry.etag]
         headers.append(HTTPField(name: .vary, value: "Accept-Encoding"))

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GeoGrid
 import TestSupport
 import Testing
@@ -87,5 +88,48 @@ import Testing
         #expect(cache.get(key)?.bytes == [1, 2, 3], "too many writes meanwhile to tell: not kept")
         cache.put(key, .init(bytes: [5]), since: cache.ticket())
         #expect(cache.get(key)?.bytes == [5])
+    }
+
+    /// Requests for a tile being built join its build; one that arrives after a write touched the tile starts
+    /// its own, so no one is answered the map from before a write they came after.
+    @Test func requestsForATileBeingBuiltShareTheBuild() async throws {
+        let cache = TileCache(capacityBytes: 1 << 20)
+        let tile = TileID(z: 14, x: 9326, y: 4742)!
+        let key = TileCache.Key(layers: [.incidents], tile: tile)
+        final class Probe: Sendable {
+            let builds = Mutex(0)
+            let gate = Mutex(false)
+        }
+        let probe = Probe()
+        let build: @Sendable () throws -> TileCache.Entry = {
+            let n = probe.builds.withLock { $0 += 1; return $0 }
+            while !probe.gate.withLock({ $0 }) { usleep(1_000) }
+            return .init(bytes: [UInt8(n)])
+        }
+        let first = Task { try await cache.entry(key, build: build) }
+        while probe.builds.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        let joined = (0..<7).map { _ in Task { try await cache.entry(key, build: build) } }
+        try await Task.sleep(for: .milliseconds(50))
+        // A write inside the tile: the next request builds anew.
+        var change = StoreChange()
+        let b = tile.bounds()
+        change.boxes[.incidents] = [BBox(minX: b.minX, minY: b.minY, maxX: b.minX, maxY: b.minY)]
+        cache.invalidate(change)
+        // The builds hold the pool's threads while they wait, so an OS thread opens the gate once both began.
+        Thread.detachNewThread {
+            for _ in 0..<10_000 where probe.builds.withLock({ $0 }) < 2 { usleep(1_000) }
+            probe.gate.withLock { $0 = true }
+        }
+        let after = Task { try await cache.entry(key, build: build) }
+        #expect(try await first.value.entry.bytes == [1])
+        for t in joined {
+            let (entry, cached) = try await t.value
+            #expect(entry.bytes == [1] && !cached)
+        }
+        #expect(try await after.value.entry.bytes == [2])
+        #expect(probe.builds.withLock { $0 } == 2)
+        // Only the build begun after the write is kept.
+        #expect(cache.get(key)?.bytes == [2])
+        #expect(try await cache.entry(key, build: build).cached)
     }
 }
