@@ -102,14 +102,14 @@ public final class TileCache: Sendable {
 
     /// The cached tile, or one built by `build` (from the indexes as they are now), shared with the requests
     /// that ask for it while it is built; `cached` says whether it was there already.
-    func entry(_ key: Key, build: @escaping @Sendable () throws -> Entry) async throws -> (entry: Entry, cached: Bool) {
+    func entry(_ key: Key, build: @escaping @Sendable () async throws -> Entry) async throws -> (entry: Entry, cached: Bool) {
         if let found = get(key) { return (found, true) }
         let task: Task<Entry, any Error> = building.withLock { inFlight in
             let now = ticket()
             if let current = inFlight[key], state.withLock({ Self.unchanged($0, key, since: current.ticket) }) { return current.task }
             let task = Task<Entry, any Error> { [self] in
                 defer { building.withLock { if $0[key]?.ticket == now { $0[key] = nil } } }
-                let entry = try build()
+                let entry = try await build()
                 put(key, entry, since: now)
                 return entry
             }

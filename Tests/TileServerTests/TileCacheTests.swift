@@ -101,9 +101,10 @@ import Testing
             let gate = Mutex(false)
         }
         let probe = Probe()
-        let build: @Sendable () throws -> TileCache.Entry = {
+        // The builds wait without holding a thread of the pool, which other suites share.
+        let build: @Sendable () async throws -> TileCache.Entry = {
             let n = probe.builds.withLock { $0 += 1; return $0 }
-            while !probe.gate.withLock({ $0 }) { usleep(1_000) }
+            while !probe.gate.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(1)) }
             return .init(bytes: [UInt8(n)])
         }
         let first = Task { try await cache.entry(key, build: build) }
@@ -115,12 +116,9 @@ import Testing
         let b = tile.bounds()
         change.boxes[.incidents] = [BBox(minX: b.minX, minY: b.minY, maxX: b.minX, maxY: b.minY)]
         cache.invalidate(change)
-        // The builds hold the pool's threads while they wait, so an OS thread opens the gate once both began.
-        Thread.detachNewThread {
-            for _ in 0..<10_000 where probe.builds.withLock({ $0 }) < 2 { usleep(1_000) }
-            probe.gate.withLock { $0 = true }
-        }
         let after = Task { try await cache.entry(key, build: build) }
+        while probe.builds.withLock({ $0 }) < 2 { try await Task.sleep(for: .milliseconds(1)) }
+        probe.gate.withLock { $0 = true }
         #expect(try await first.value.entry.bytes == [1])
         for t in joined {
             let (entry, cached) = try await t.value
