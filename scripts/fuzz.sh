@@ -18,11 +18,14 @@ swift_bin="$(dirname "$(readlink -f "$(command -v swift)")")"
 runtime="$(ls "$swift_bin"/../lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-"$(uname -m)".a 2>/dev/null | head -1)"
 [ -n "$runtime" ] || { echo "fuzz.sh: this toolchain has no libclang_rt.fuzzer_no_main (libFuzzer)" >&2; exit 1; }
 echo "building the fuzz driver (.build-fuzz) …"
-GEOGRID_FUZZ=1 swift build --build-path .build-fuzz --product geogrid-fuzz \
+# The build's own status (pipefail), not the filter's: a failed build must not leave an old driver to run.
+if ! GEOGRID_FUZZ=1 swift build --build-path .build-fuzz --product geogrid-fuzz \
     -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp \
-    -Xlinker "$runtime" -Xlinker -lstdc++ 2>&1 | grep -vE "Cannot export local symbol|distributed-tracing|^\[" || true
+    -Xlinker "$runtime" -Xlinker -lstdc++ 2>&1 | { grep -vE "Cannot export local symbol|distributed-tracing|^\[" || true; }; then
+    echo "fuzz.sh: the driver did not build" >&2
+    exit 1
+fi
 driver=.build-fuzz/debug/geogrid-fuzz
-[ -x "$driver" ] || { echo "fuzz.sh: the driver did not build" >&2; exit 1; }
 
 mkdir -p .fuzz
 failed=0

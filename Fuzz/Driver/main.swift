@@ -5,10 +5,12 @@ import FuzzHarness
 // The libFuzzer driver. Built only by scripts/fuzz.sh (GEOGRID_FUZZ=1, -sanitize=fuzzer,address); the target to
 // fuzz is named by GEOGRID_FUZZ_TARGET and the rest of the command line is libFuzzer's.
 
-guard let name = ProcessInfo.processInfo.environment["GEOGRID_FUZZ_TARGET"], let target = FuzzTarget(rawValue: name) else {
+guard let name = ProcessInfo.processInfo.environment["GEOGRID_FUZZ_TARGET"], let chosen = FuzzTarget(rawValue: name) else {
     FileHandle.standardError.write(Data("set GEOGRID_FUZZ_TARGET to one of: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))\n".utf8))
     exit(2)
 }
+// A global, not the guard's binding: the callback is a C function pointer and cannot capture context.
+let target = chosen
 
 var argc = CommandLine.argc
 var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
