@@ -1,5 +1,5 @@
 import Foundation
-import GeoGrid
+@testable import GeoGrid
 import Synchronization
 import TestSupport
 import Testing
@@ -60,5 +60,27 @@ import Testing
         #expect(audited == Int64(accepted.count))
         // And the in-memory index followed every commit.
         #expect(try store.shapeIndex(.buildings).count == accepted.count)
+    }
+
+    /// The WAL is copied back into the file by the store's checkpoint thread, not inside a writer's COMMIT:
+    /// after a write of more than 1,000 pages the thread has run, and the file alone (without its log, read
+    /// by a fresh connection) holds the rows.
+    @Test func theLogIsCheckpointedByItsOwnThread() throws {
+        let (store, dir) = try makeStore()
+        let (token, _) = try store.createToken(role: .admin)
+        let before = store.checkpointer.runs
+        let features = (0..<3_000).map { i in
+            let x = Double(i % 60) * 0.001, y = Double(i / 60) * 0.001
+            return Feature(geometry: .polygon([[Position(x, y), Position(x + 0.0005, y), Position(x + 0.0005, y + 0.0005), Position(x, y + 0.0005), Position(x, y)]]),
+                properties: [("name", .string("checkpointed \(i) " + String(repeating: "x", count: 2_000)))])
+        }
+        _ = try store.edit(.buildings, features.map { .create($0) }, by: token)
+        let deadline = Date().addingTimeInterval(20)
+        while store.checkpointer.runs == before && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        #expect(store.checkpointer.runs > before, "the checkpoint thread ran")
+        let copy = dir.path("file-only.sqlite")
+        try FileManager.default.copyItem(atPath: store.path, toPath: copy)
+        let alone = try Connection(path: copy)
+        #expect(try alone.scalar("SELECT count(*) FROM buildings WHERE name LIKE 'checkpointed %'").integer == 3_000)
     }
 }

@@ -25,6 +25,8 @@ public final class GeoStore: Sendable {
     private static let maxIdleReaders = 8
     /// Edits arriving together share one commit (`edit`).
     let groupCommit = GroupCommit()
+    /// Checkpoints the WAL off the writer's thread.
+    let checkpointer: Checkpointer
     /// The layers, built-in and defined (see `Catalogue.swift`); replaced when a write changes them.
     let catalogue: Mutex<[Layer]>
     /// Live events, published after the commit that wrote them (see `IncidentDesk`).
@@ -57,15 +59,22 @@ public final class GeoStore: Sendable {
             throw StoreError("no store at \(path) (create one with `geo-cli init --db \(path)`)")
         }
         let connection = try Connection(path: path)
+        checkpointer = Checkpointer(path: path)
         // synchronous = FULL: in WAL mode every COMMIT syncs the log, so a write acknowledged to a client
         // survives a power loss, not only a crash of the process (NORMAL would sync only at checkpoints).
         try connection.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON")
+        // The sub-journal that lets a group commit roll back one caller's savepoint holds a copy of every page
+        // each savepoint touches; past 64 KiB SQLite spills it to a temporary file, which a batch of reports
+        // (some twenty pages each) always passed: three of every four writes a report made went there. Kept in
+        // memory it costs a copy per page and no system call; it is emptied as each savepoint is released.
+        try connection.execute("PRAGMA temp_store = MEMORY")
         try Migrations.bring(connection, upToDateCreating: create, path: path)
         let layers = try Self.readCatalogue(connection)
         connection.changeLog.follow(layers)
         catalogue = Mutex(layers)
         events.prime(lastID: try connection.scalar("SELECT coalesce(max(id), 0) FROM geogrid_events").integer ?? 0)
         connection.recordChanges()
+        checkpointer.attach(to: connection)
         writer = Mutex(Pooled(connection: connection))
     }
 
