@@ -75,18 +75,41 @@ public struct AccessRoad: Sendable {
     static let fields = (name: Layer.roads.fields.firstIndex { $0.name == "name" }!, roadClass: Layer.roads.fields.firstIndex { $0.name == "class" }!,
         width: Layer.roads.fields.firstIndex { $0.name == "width" }!)
 
-    private struct Key: Hashable {
+    /// What makes roads one access road: the name and class (a missing one counts as empty).
+    struct Key: Hashable {
         var name: String, roadClass: String
+
+        init(name: String, roadClass: String) {
+            self.name = name
+            self.roadClass = roadClass
+        }
+
+        init(_ e: borrowing ShapeIndex.Entry) {
+            self.init(name: e.values[AccessRoad.fields.name].text ?? "", roadClass: e.values[AccessRoad.fields.roadClass].text ?? "")
+        }
+    }
+
+    /// The nearest road of a group found so far (where its entry is kept) and the widest width of the group.
+    struct Nearest {
+        var distance: Double
+        var id: Int64
+        var index: Int32
+        var fromDelta: Bool
+        var width: Double?
     }
 
     init(_ e: borrowing ShapeIndex.Entry, distance: Double) {
         name = e.values[Self.fields.name].text
         roadClass = e.values[Self.fields.roadClass].text
         self.distance = distance
-        switch e.values[Self.fields.width] {
-        case .real(let x): width = x
-        case .integer(let i): width = Double(i)
-        default: width = nil
+        width = Self.width(e)
+    }
+
+    static func width(_ e: borrowing ShapeIndex.Entry) -> Double? {
+        switch e.values[fields.width] {
+        case .real(let x): x
+        case .integer(let i): Double(i)
+        default: nil
         }
     }
 

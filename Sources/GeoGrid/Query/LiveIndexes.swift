@@ -182,6 +182,31 @@ public final class LayerIndex: Sendable {
         }
     }
 
+    /// The access roads within `radius` metres of `p` (a roads index): what `AccessRoad.distinct` makes of
+    /// `forEach(within:radius:)`'s roads, without making a road of each or hashing their names.
+    func accessRoads(within p: Position, radius: Double) -> [AccessRoad] {
+        var best: [Int32: AccessRoad.Nearest] = [:]
+        main.gatherAccessRoads(p, radius: radius, fromDelta: false, group: { main.roadGroups[Int($0)] },
+            skip: { !removed.isEmpty && removed.contains(main.entries[Int($0)].id) }, into: &best)
+        if !changed.isEmpty {
+            // The overlay's roads in the main index's groups, or in groups after them for names it lacks.
+            var extra: [AccessRoad.Key: Int32] = [:]
+            let groups = delta.entries.map { e -> Int32 in
+                let key = AccessRoad.Key(e)
+                if let n = main.roadKeys[key] { return n }
+                if let n = extra[key] { return n }
+                extra[key] = Int32(main.roadKeys.count + extra.count)
+                return Int32(main.roadKeys.count + extra.count - 1)
+            }
+            delta.gatherAccessRoads(p, radius: radius, fromDelta: true, group: { groups[Int($0)] }, skip: { _ in false }, into: &best)
+        }
+        return best.values.sorted { $0.distance != $1.distance ? $0.distance < $1.distance : $0.id < $1.id }.map { b in
+            var road = AccessRoad(b.fromDelta ? delta.entries[Int(b.index)] : main.entries[Int(b.index)], distance: b.distance)
+            road.width = b.width
+            return road
+        }
+    }
+
     /// Features whose geometry meets `box`, by id.
     public func entries(intersecting box: BBox) -> [ShapeIndex.Entry] {
         var found = main.entries(intersecting: box)

@@ -17,6 +17,10 @@ public struct ShapeIndex: Sendable {
     let grid: CellGrid
     let cellStart: [Int32]
     let cellEntries: [Int32]
+    /// Roads only: each entry's name and class as a number (`AccessRoad.Key`'s), so that the access roads near
+    /// a point are grouped without hashing names; `roadKeys` gives the numbers.
+    let roadGroups: [Int32]
+    let roadKeys: [AccessRoad.Key: Int32]
 
     public init(layer: Layer, features: [StoredRow]) {
         var entries: [Entry] = []
@@ -36,6 +40,18 @@ public struct ShapeIndex: Sendable {
         self.entries = entries
         grid = CellGrid(extent: extent, cells: entries.count, maxSide: 4096)
         (cellStart, cellEntries) = grid.file(entries.map(\.box))
+        var keys: [AccessRoad.Key: Int32] = [:]
+        if layer == .roads {
+            roadGroups = entries.map { e in
+                let key = AccessRoad.Key(e)
+                if let n = keys[key] { return n }
+                keys[key] = Int32(keys.count)
+                return Int32(keys.count - 1)
+            }
+        } else {
+            roadGroups = []
+        }
+        roadKeys = keys
     }
 
     /// Entries whose geometry comes within `radius` metres of `p` (0 inside a polygon), nearest first.
@@ -75,6 +91,53 @@ public struct ShapeIndex: Sendable {
             if nx * nx + ny * ny > r2 * 1.000001 { return }
             let fx = max(-x0, x1), fy = max(-y0, y1)
             if fx * fx + fy * fy < r2 * 0.999999 || Self.planarDistance(from: p, to: entries[Int(i)].geometry, scale: scale) <= radius { body(i) }
+        }
+    }
+
+    /// Gathers into `best` the roads within `radius` metres of `p` by name and class (`group` maps an entry's
+    /// position to its group; `skip` leaves entries out): per group the nearest (ties by id) and the widest
+    /// width of any. A road's exact distance is measured only when it could be the nearest of its group, or
+    /// when its box alone cannot tell whether it is within the radius and its width would count.
+    func gatherAccessRoads(_ p: Position, radius: Double, fromDelta: Bool, group: (Int32) -> Int32, skip: (Int32) -> Bool,
+        into best: inout [Int32: AccessRoad.Nearest])
+    {
+        let scale = Geodesy.metresPerDegree(atLatitude: p.lat)
+        let r2 = radius * radius
+        entries.withUnsafeBufferPointer { entries in
+            candidates(p, radius: radius, scale: scale) { i, box in
+                let x0 = (box.minX - p.lon) * scale.lon, x1 = (box.maxX - p.lon) * scale.lon
+                let y0 = (box.minY - p.lat) * scale.lat, y1 = (box.maxY - p.lat) * scale.lat
+                let nx = x0 > 0 ? x0 : (x1 < 0 ? x1 : 0), ny = y0 > 0 ? y0 : (y1 < 0 ? y1 : 0)
+                let near2 = nx * nx + ny * ny
+                if near2 > r2 * 1.000001 || skip(i) { return }
+                let fx = max(-x0, x1), fy = max(-y0, y1)
+                let surelyWithin = fx * fx + fy * fy < r2 * 0.999999
+                let g = group(i)
+                let e = entries[Int(i)]
+                let width = AccessRoad.width(e)
+                if var b = best[g], near2 > b.distance * b.distance * 1.000001 {
+                    // Farther than the group's nearest at its nearest point: only its width can count.
+                    guard let w = width, w > (b.width ?? -.infinity) else { return }
+                    if !surelyWithin && Self.planarDistance(from: p, to: e.geometry, scale: scale) > radius { return }
+                    b.width = w
+                    best[g] = b
+                    return
+                }
+                let d = Self.planarDistance(from: p, to: e.geometry, scale: scale)
+                if d > radius { return }
+                guard var b = best[g] else {
+                    best[g] = AccessRoad.Nearest(distance: d, id: e.id, index: i, fromDelta: fromDelta, width: width)
+                    return
+                }
+                if let w = width, w > (b.width ?? -.infinity) { b.width = w }
+                if d < b.distance || (d == b.distance && e.id < b.id) {
+                    b.distance = d
+                    b.id = e.id
+                    b.index = i
+                    b.fromDelta = fromDelta
+                }
+                best[g] = b
+            }
         }
     }
 

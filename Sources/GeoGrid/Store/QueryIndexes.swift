@@ -290,8 +290,7 @@ extension GeoStore {
     public func aroundSummary(_ p: Position, radius: Double) throws -> AroundSummary {
         var buildings = BuildingTotals()
         try shapeIndex(.buildings).forEach(within: p, radius: radius) { buildings.add($0) }
-        var roads: [(AccessRoad, Int64)] = []
-        try shapeIndex(.roads).forEach(within: p, radius: radius) { e, d in roads.append((AccessRoad(e, distance: d), e.id)) }
+        let roads = try shapeIndex(.roads).accessRoads(within: p, radius: radius)
         var counts: [String: Int] = [:]
         let resources = try resourceIndex()
         for h in resources.nearest(p, k: resources.count, within: radius) { counts[h.resource.type, default: 0] += 1 }
@@ -302,7 +301,7 @@ extension GeoStore {
             if n > 0 { layers.append((layer, n)) }
         }
         return AroundSummary(center: p, radius: radius, location: try locate(p), buildings: buildings,
-            resourcesByType: counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, roads: AccessRoad.distinct(roads), layers: layers)
+            resourcesByType: counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, roads: roads, layers: layers)
     }
 
     /// Bytes held by every in-memory query index (building any not built yet).
