@@ -246,4 +246,28 @@ import Testing
         #expect(try store.shapeIndex(.buildings).pendingChanges > 0)
         try compare()
     }
+
+    /// The cases' nearest index is not built with the others (every report would update it in the writer's
+    /// thread): the first `/nearest` on cases builds it, and from then on it follows reports as any index does.
+    @Test func theCasesNearestIndexIsBuiltWhenFirstAskedFor() throws {
+        let dir = TemporaryDirectory()
+        let store = try GeoStore(path: try demoStore(dir))
+        try store.prepareQueryIndexes()
+        #expect(!status(store, "nearest incidents").built)
+        #expect(status(store, "nearest").built && status(store, "features incidents").built)
+        let (token, _) = try store.createToken(role: .admin)
+        let desk = IncidentDesk(store: store)
+        func report(_ p: Position) throws -> Int64 {
+            guard case .int(let id)? = try desk.report(IncidentReport(position: p, category: "E0102"), by: token).feature.id else { throw StoreError("no id") }
+            return id
+        }
+        let first = try report(Position(24.9452, 60.1701))
+        #expect(!status(store, "nearest incidents").built, "a report does not build it")
+        let counted = try store.read { try $0.scalar("SELECT count(*) FROM incidents").integer }
+        #expect(try store.pointIndex(.incidents).nearest(Position(24.9452, 60.1701), k: 1).first?.resource.id == first)
+        #expect(status(store, "nearest incidents").built && Int64(status(store, "nearest incidents").rows) == counted)
+        let second = try report(Position(24.9391, 60.1688))
+        #expect(try store.pointIndex(.incidents).nearest(Position(24.9391, 60.1688), k: 1).first?.resource.id == second)
+        #expect(status(store, "nearest incidents").pendingChanges > 0, "followed the report in its overlay, not rebuilt")
+    }
 }

@@ -221,11 +221,13 @@ extension GeoStore {
     }
 
     /// Builds every query index now, so that the first query is as fast as the rest (the server does this at
-    /// start; one-shot commands build only what they ask for).
+    /// start; one-shot commands build only what they ask for). The cases' nearest index is the exception: it
+    /// is built when first asked for (`/nearest?layer=incidents`), as every report would otherwise update it
+    /// in the one thread all writes wait for (a third of that thread's index work).
     public func prepareQueryIndexes() throws {
         _ = try locator()
         for layer in layers {
-            if layer.geometry == .point { _ = try pointIndex(layer) }
+            if layer.geometry == .point && layer != .incidents { _ = try pointIndex(layer) }
             _ = try shapeIndex(layer)
         }
     }
