@@ -83,4 +83,35 @@ import Testing
         let alone = try Connection(path: copy)
         #expect(try alone.scalar("SELECT count(*) FROM buildings WHERE name LIKE 'checkpointed %'").integer == 3_000)
     }
+
+    /// A store closed has its WAL folded into the file even when its checkpoint thread had a connection open
+    /// (SQLite folds it when the last connection closes): the file copied alone holds every row.
+    @Test func aClosedStoresFileHoldsEverything() throws {
+        let dir = TemporaryDirectory()
+        let path: String
+        do {
+            let (store, _) = try makeStore(dir)
+            path = store.path
+            let (token, _) = try store.createToken(role: .admin)
+            func buildings(_ n: Int, _ tag: String) -> [EditRequest] {
+                (0..<n).map { i in
+                    let x = Double(i % 60) * 0.001, y = Double(i / 60) * 0.001
+                    return .create(Feature(geometry: .polygon([[Position(x, y), Position(x + 0.0005, y), Position(x + 0.0005, y + 0.0005), Position(x, y + 0.0005), Position(x, y)]]),
+                        properties: [("name", .string("\(tag) \(i) " + String(repeating: "x", count: 2_000)))]))
+                }
+            }
+            let before = store.checkpointer.runs
+            _ = try store.edit(.buildings, buildings(3_000, "first"), by: token)
+            let deadline = Date().addingTimeInterval(20)
+            while store.checkpointer.runs == before && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+            #expect(store.checkpointer.runs > before)
+            // Written after that checkpoint: in the WAL only, until the store closes.
+            _ = try store.edit(.buildings, buildings(50, "last"), by: token)
+        }
+        let copy = dir.path("closed-copy.sqlite")
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        let alone = try Connection(path: copy)
+        #expect(try alone.scalar("SELECT count(*) FROM buildings WHERE name LIKE 'first %'").integer == 3_000)
+        #expect(try alone.scalar("SELECT count(*) FROM buildings WHERE name LIKE 'last %'").integer == 50)
+    }
 }

@@ -22,6 +22,7 @@ final class Checkpointer: Sendable {
     private final class Shared: Sendable {
         let state = Mutex(State())
         let wake = DispatchSemaphore(value: 0)
+        let finished = DispatchSemaphore(value: 0)
     }
     private let shared = Shared()
     /// Checkpoints this thread has run (for tests).
@@ -32,6 +33,12 @@ final class Checkpointer: Sendable {
         let thread = Thread {
             let wake = shared.wake
             var connection: Connection?
+            defer {
+                // Closed before the store's close returns: whichever connection closes last folds the WAL into
+                // the file, and a store closed is one whose file can be copied alone.
+                connection = nil
+                shared.finished.signal()
+            }
             while true {
                 wake.wait()
                 let go = shared.state.withLock { s -> Bool? in
@@ -80,9 +87,11 @@ final class Checkpointer: Sendable {
         if signal { shared.wake.signal() }
     }
 
-    /// The thread ends with the store (a checkpoint under way finishes first).
+    /// The thread ends with the store: a checkpoint under way finishes, its connection closes, and only then
+    /// does the store's close go on.
     deinit {
         shared.state.withLock { $0.stopped = true }
         shared.wake.signal()
+        shared.finished.wait()
     }
 }

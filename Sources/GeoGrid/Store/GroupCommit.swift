@@ -13,7 +13,8 @@ import Synchronization
 /// own answer waited for the next batch too; benchmarks/README.md has what the thread changed.) The callers' own work (a case's situation package) stays on their threads.
 final class GroupCommit: Sendable {
     private final class Job: @unchecked Sendable {
-        let work: (Connection) throws -> any Sendable
+        /// Dropped once run: what it holds (the store, often) must not outlive the caller's answer.
+        var work: ((Connection) throws -> any Sendable)?
         var result: Result<any Sendable, any Error>?
         let done = DispatchSemaphore(value: 0)
         init(_ work: @escaping (Connection) throws -> any Sendable) { self.work = work }
@@ -67,14 +68,16 @@ final class GroupCommit: Sendable {
                     if stopped { return }
                     continue
                 }
-                guard let store = box.store else {
-                    for job in batch {
-                        job.result = .failure(StoreError("the store was closed"))
-                        job.done.signal()
-                    }
-                    continue
+                // The store is held only while the batch is written: a caller that drops it after its answer
+                // closes it then, not when this thread next lets go.
+                if let store = box.store {
+                    Self.commit(batch, store)
+                } else {
+                    for job in batch { job.result = .failure(StoreError("the store was closed")) }
                 }
-                Self.commit(batch, store)
+                for job in batch { job.work = nil }
+                // Answers go out only now that the batch is committed.
+                for job in batch { job.done.signal() }
             }
         }
         thread.name = "geogrid-committer"
@@ -87,14 +90,14 @@ final class GroupCommit: Sendable {
         init(_ store: GeoStore) { self.store = store }
     }
 
-    /// Writes one batch: each job in its savepoint, one commit, then every caller's answer.
+    /// Writes one batch: each job in its savepoint, then one commit.
     private static func commit(_ batch: [Job], _ store: GeoStore) {
         do {
             try store.write { db in
                 for job in batch {
                     try db.execute("SAVEPOINT geogrid_edit")
                     do {
-                        job.result = .success(try job.work(db))
+                        job.result = .success(try job.work!(db))
                         db.settleCachedStatements()
                         try db.execute("RELEASE geogrid_edit")
                     } catch {
@@ -109,7 +112,5 @@ final class GroupCommit: Sendable {
             // The commit itself failed (a full disk): nothing of the batch is written, and each caller says so.
             for job in batch { job.result = .failure(error) }
         }
-        // Answers go out only now that the batch is committed.
-        for job in batch { job.done.signal() }
     }
 }
