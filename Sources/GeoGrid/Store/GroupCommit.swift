@@ -10,7 +10,8 @@ import Synchronization
 /// goes back for those that arrived meanwhile, so no caller waits for more than the batch after its own. (Before,
 /// the first caller to find no commit under way led the batch and handed the lead to one that arrived
 /// meanwhile: every batch began only once a sleeping caller's thread was woken and scheduled, and the leader's
-/// own answer waited for the next batch too; benchmarks/README.md has what the thread changed.) The callers' own work (a case's situation package) stays on their threads.
+/// own answer waited for the next batch too; benchmarks/README.md has what the thread changed.) The callers' own
+/// work (a case's situation package) stays on their threads.
 final class GroupCommit: Sendable {
     private final class Job: @unchecked Sendable {
         /// Dropped once run: what it holds (the store, often) must not outlive the caller's answer.
